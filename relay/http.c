@@ -1,0 +1,695 @@
+/* The HTTPS + WSS server (libwebsockets on the main thread): WHIP and WHEP
+ * resources, /healthz, /metrics, and the /ws signalling channel. Requests are
+ * routed by a table of small handlers; media work is handed to the session
+ * registry, which hands peers to the media thread. TLS 1.2+ only, HTTP/1.1
+ * only (no h2, so WebSocket upgrades always work). */
+#include "relay.h"
+
+#include "log.h"
+#include "sigmsg.h"
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BODY_BYTES (64 * 1024)
+#define MAX_WS_QUEUE 64
+
+enum method { M_OTHER = 0, M_GET, M_POST, M_DELETE, M_OPTIONS, M_PATCH };
+
+struct ws_out {
+    char *text; /* LWS_PRE bytes of headroom, then the message */
+    size_t len;
+    struct ws_out *next;
+};
+
+/* Per-connection state, zeroed by lws. A connection is either an HTTP
+ * request or, after upgrade, a WebSocket. */
+struct pss {
+    /* HTTP */
+    enum method method;
+    char path[256];
+    char auth[TSN_JWT_MAX_TOKEN + 16];
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    unsigned char *resp; /* LWS_PRE headroom + body */
+    size_t resp_len;
+    /* WebSocket */
+    int joined;
+    struct tsn_claims who;
+    char *rx;
+    size_t rx_len;
+    struct ws_out *out_head, *out_tail;
+    unsigned out_count;
+    int close_after_send;
+};
+
+struct request {
+    struct tsn_relay *r;
+    struct lws *wsi;
+    struct pss *pss;
+    const char *room;    /* nullable */
+    const char *session; /* nullable */
+};
+
+struct reply {
+    int status;
+    const char *content_type;
+    char *body; /* malloc'd, nullable */
+    size_t body_len;
+    char location[128];
+};
+
+static struct tsn_relay *relay_of(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+/* --- replies ---------------------------------------------------------- */
+
+static void reply_text(struct reply *out, int status, const char *text)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", text);
+    out->status = status;
+    out->content_type = "text/plain; charset=utf-8";
+    out->body_len = strlen(buf) + 1;
+    out->body = malloc(out->body_len + 1);
+    if (out->body) {
+        memcpy(out->body, buf, out->body_len - 1);
+        out->body[out->body_len - 1] = '\n';
+        out->body[out->body_len] = '\0';
+    } else {
+        out->body_len = 0;
+    }
+}
+
+static int send_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
+{
+    unsigned char hdr[LWS_PRE + 1024];
+    unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    if (lws_add_http_common_headers(wsi, (unsigned)rep->status, rep->content_type,
+                                    rep->body_len, &p, end))
+        goto fail;
+    if (rep->location[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+                                    (const unsigned char *)rep->location,
+                                    (int)strlen(rep->location), &p, end))
+        goto fail;
+    static const char nosniff[] = "nosniff";
+    static const char nostore[] = "no-store";
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                    (const unsigned char *)nosniff, sizeof nosniff - 1, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)nostore, sizeof nostore - 1, &p, end))
+        goto fail;
+    if (rep->status == 204 || rep->status == 405) {
+        static const char allow[] = "GET, POST, DELETE, OPTIONS";
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                        (const unsigned char *)allow, sizeof allow - 1, &p, end))
+            goto fail;
+    }
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        goto fail;
+    if (rep->body_len == 0) {
+        free(rep->body);
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    pss->resp = malloc(LWS_PRE + rep->body_len);
+    if (!pss->resp)
+        goto fail;
+    memcpy(pss->resp + LWS_PRE, rep->body, rep->body_len);
+    pss->resp_len = rep->body_len;
+    free(rep->body);
+    lws_callback_on_writable(wsi);
+    return 0;
+fail:
+    free(rep->body);
+    return -1;
+}
+
+/* --- handlers --------------------------------------------------------- */
+
+static int authorize(struct request *q, unsigned roles, struct tsn_claims *who,
+                     struct reply *out)
+{
+    char why[256];
+    const char *token = tsn_auth_bearer(q->pss->auth);
+    int status = tsn_auth_check(&q->r->auth, token, q->room, roles, who, why, sizeof why);
+    if (status) {
+        tsn_metric_add(&q->r->metrics.auth_failures, 1);
+        tsn_info("[http] %s refused: %s", q->pss->path[1] == 'w' ? "media request" : "request",
+                 why);
+        reply_text(out, status, why);
+    }
+    return status;
+}
+
+static void handle_offer(struct request *q, enum tsn_peer_kind kind, struct reply *out)
+{
+    struct tsn_claims who;
+    unsigned roles = kind == TSN_PEER_PUBLISHER ? TSN_ROLES_PUBLISH : TSN_ROLES_VIEW;
+    if (authorize(q, roles, &who, out))
+        return;
+    if (!q->pss->body || q->pss->body_len == 0) {
+        reply_text(out, 400, "empty body: send an SDP offer (application/sdp)");
+        return;
+    }
+    char *answer = malloc(32 * 1024);
+    char why[256] = "";
+    char id[TSN_SESSION_ID_LEN + 1];
+    if (!answer) {
+        reply_text(out, 503, "out of memory");
+        return;
+    }
+    int status = tsn_sessions_offer(q->r->sessions, kind, &who, q->pss->body, q->pss->body_len,
+                                    NULL, answer, 32 * 1024, id, why, sizeof why);
+    if (status != 201) {
+        reply_text(out, status, why);
+        free(answer);
+        return;
+    }
+    out->status = 201;
+    out->content_type = "application/sdp";
+    out->body = answer;
+    out->body_len = strlen(answer);
+    snprintf(out->location, sizeof out->location, "/%s/%s/%s",
+             kind == TSN_PEER_PUBLISHER ? "whip" : "whep", who.room, id);
+}
+
+static void on_whip(struct request *q, struct reply *out)
+{
+    handle_offer(q, TSN_PEER_PUBLISHER, out);
+}
+
+static void on_whep(struct request *q, struct reply *out)
+{
+    handle_offer(q, TSN_PEER_SUBSCRIBER, out);
+}
+
+static void on_delete(struct request *q, struct reply *out)
+{
+    struct tsn_claims who;
+    if (authorize(q, TSN_ROLES_ANY_MEDIA, &who, out))
+        return;
+    if (tsn_sessions_delete(q->r->sessions, q->room, q->session, NULL) == 204) {
+        out->status = 200;
+        out->content_type = "text/plain";
+        return;
+    }
+    reply_text(out, 404, "no such session");
+}
+
+static void on_healthz(struct request *q, struct reply *out)
+{
+    reply_text(out, 200, "ok");
+}
+
+static void on_metrics(struct request *q, struct reply *out)
+{
+    size_t cap = 16 * 1024;
+    out->body = malloc(cap);
+    int n = out->body ? tsn_metrics_render(&q->r->metrics, out->body, cap) : -1;
+    if (n < 0) {
+        free(out->body);
+        out->body = NULL;
+        reply_text(out, 500, "metrics do not fit");
+        return;
+    }
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4";
+    out->body_len = (size_t)n;
+}
+
+static void on_index(struct request *q, struct reply *out)
+{
+    reply_text(out, 200,
+               "Telesono relay. WHIP: POST /whip/<room>; WHEP: POST /whep/<room>; "
+               "signalling: wss /ws; health: /healthz; metrics: /metrics");
+}
+
+static void on_options(struct request *q, struct reply *out)
+{
+    out->status = 204;
+    out->content_type = "text/plain";
+}
+
+/* --- routing ---------------------------------------------------------- */
+
+enum { SEG_NONE = 0, SEG_ROOM, SEG_ROOM_SESSION };
+
+static const struct route {
+    enum method method;
+    const char *prefix; /* first path segment, "" for "/" */
+    int segs;           /* what follows the prefix */
+    void (*handler)(struct request *, struct reply *);
+} routes[] = {
+    {M_POST, "whip", SEG_ROOM, on_whip},
+    {M_POST, "whep", SEG_ROOM, on_whep},
+    {M_DELETE, "whip", SEG_ROOM_SESSION, on_delete},
+    {M_DELETE, "whep", SEG_ROOM_SESSION, on_delete},
+    {M_OPTIONS, "whip", SEG_ROOM, on_options},
+    {M_OPTIONS, "whep", SEG_ROOM, on_options},
+    {M_GET, "healthz", SEG_NONE, on_healthz},
+    {M_GET, "metrics", SEG_NONE, on_metrics},
+    {M_GET, "", SEG_NONE, on_index},
+};
+
+/* Splits "/prefix[/room[/session]]" in place. Returns the segment count. */
+static int split_path(char *path, char *segs[3])
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (n == 3)
+            return -1;
+        segs[n++] = t;
+    }
+    return n;
+}
+
+static int session_id_valid(const char *s)
+{
+    return strlen(s) == TSN_SESSION_ID_LEN && strspn(s, "0123456789abcdef") == TSN_SESSION_ID_LEN;
+}
+
+static void route(struct request *q, struct reply *out)
+{
+    char path[sizeof q->pss->path];
+    char *segs[3] = {NULL, NULL, NULL};
+    memcpy(path, q->pss->path, sizeof path);
+    int n = split_path(path, segs);
+    const char *prefix = n > 0 ? segs[0] : "";
+    int path_known = 0;
+    for (size_t i = 0; n >= 0 && i < sizeof routes / sizeof routes[0]; i++) {
+        const struct route *rt = &routes[i];
+        if (strcmp(rt->prefix, prefix) != 0 || n != 1 + rt->segs - (rt->prefix[0] ? 0 : 1))
+            continue;
+        path_known = 1;
+        if (rt->method != q->pss->method)
+            continue;
+        q->room = rt->segs >= SEG_ROOM ? segs[1] : NULL;
+        q->session = rt->segs == SEG_ROOM_SESSION ? segs[2] : NULL;
+        if (q->room && !tsn_room_name_valid(q->room)) {
+            reply_text(out, 400, "invalid room name: use 1-64 of A-Z a-z 0-9 _ -");
+            return;
+        }
+        if (q->session && !session_id_valid(q->session)) {
+            reply_text(out, 404, "no such session");
+            return;
+        }
+        rt->handler(q, out);
+        return;
+    }
+    if (path_known)
+        reply_text(out, 405, "method not allowed");
+    else
+        reply_text(out, 404, "not found");
+}
+
+static int respond(struct lws *wsi, struct pss *pss)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    struct request q = {.r = r, .wsi = wsi, .pss = pss};
+    struct reply rep = {0};
+    tsn_metric_add(&r->metrics.http_requests, 1);
+    if (pss->body_too_large)
+        reply_text(&rep, 413, "request body too large");
+    else
+        route(&q, &rep);
+    return send_reply(wsi, pss, &rep);
+}
+
+static enum method method_of(struct lws *wsi)
+{
+    static const struct {
+        enum lws_token_indexes tok;
+        enum method m;
+    } map[] = {
+        {WSI_TOKEN_GET_URI, M_GET},         {WSI_TOKEN_POST_URI, M_POST},
+        {WSI_TOKEN_DELETE_URI, M_DELETE},   {WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
+        {WSI_TOKEN_PATCH_URI, M_PATCH},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (lws_hdr_total_length(wsi, map[i].tok) > 0)
+            return map[i].m;
+    return M_OTHER;
+}
+
+static int on_http(struct lws *wsi, struct pss *pss, const char *uri)
+{
+    memset(pss, 0, sizeof *pss);
+    pss->method = method_of(wsi);
+    snprintf(pss->path, sizeof pss->path, "%s", uri ? uri : "/");
+    if (lws_hdr_copy(wsi, pss->auth, sizeof pss->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+        pss->auth[0] = '\0';
+    if (pss->method == M_POST || pss->method == M_PATCH)
+        return 0; /* wait for the body */
+    return respond(wsi, pss);
+}
+
+static int on_body(struct pss *pss, const void *in, size_t len)
+{
+    if (pss->body_too_large || pss->body_len + len > MAX_BODY_BYTES) {
+        pss->body_too_large = 1;
+        return 0;
+    }
+    char *b = realloc(pss->body, pss->body_len + len + 1);
+    if (!b)
+        return -1;
+    memcpy(b + pss->body_len, in, len);
+    pss->body = b;
+    pss->body_len += len;
+    b[pss->body_len] = '\0';
+    return 0;
+}
+
+static int on_http_writeable(struct lws *wsi, struct pss *pss)
+{
+    if (!pss->resp)
+        return 0;
+    int n = lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL);
+    free(pss->resp);
+    pss->resp = NULL;
+    if (n < 0)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void http_cleanup(struct pss *pss)
+{
+    free(pss->body);
+    free(pss->resp);
+    pss->body = NULL;
+    pss->resp = NULL;
+}
+
+/* --- WebSocket signalling ---------------------------------------------- */
+
+static void ws_queue(struct lws *wsi, struct pss *pss, char *json)
+{
+    if (!json)
+        return;
+    size_t len = strlen(json);
+    struct ws_out *o = malloc(sizeof *o);
+    char *buf = malloc(LWS_PRE + len);
+    if (!o || !buf || pss->out_count >= MAX_WS_QUEUE) {
+        free(o);
+        free(buf);
+        free(json);
+        pss->close_after_send = 1; /* a client that never reads is cut off */
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    memcpy(buf + LWS_PRE, json, len);
+    free(json);
+    *o = (struct ws_out){buf, len, NULL};
+    if (pss->out_tail)
+        pss->out_tail->next = o;
+    else
+        pss->out_head = o;
+    pss->out_tail = o;
+    pss->out_count++;
+    lws_callback_on_writable(wsi);
+}
+
+static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *reason,
+                     const struct tsn_sig_msg *m)
+{
+    ws_queue(wsi, pss,
+             tsn_sig_error(code, reason, m && m->type ? tsn_sig_type_name(m->type) : NULL,
+                           m && m->has_id ? m->id : -1));
+}
+
+static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    char why[256];
+    int status = tsn_auth_check(&r->auth, m->token, NULL, TSN_ROLES_ANY_MEDIA, &pss->who, why,
+                                sizeof why);
+    if (status) {
+        tsn_metric_add(&r->metrics.auth_failures, 1);
+        ws_error(wsi, pss, status, why, m);
+        pss->close_after_send = 1;
+        return;
+    }
+    pss->joined = 1;
+    ws_queue(wsi, pss,
+             tsn_sig_welcome(pss->who.room, pss->who.sub, tsn_role_name(pss->who.role),
+                             m->has_id ? m->id : -1));
+}
+
+static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    enum tsn_peer_kind kind = m->type == TSN_SIG_PUBLISH ? TSN_PEER_PUBLISHER : TSN_PEER_SUBSCRIBER;
+    unsigned roles = kind == TSN_PEER_PUBLISHER ? TSN_ROLES_PUBLISH : TSN_ROLES_VIEW;
+    if (!((unsigned)pss->who.role & roles)) {
+        ws_error(wsi, pss, 403, "your role may not do this", m);
+        return;
+    }
+    char *answer = malloc(32 * 1024);
+    char why[256] = "";
+    char id[TSN_SESSION_ID_LEN + 1];
+    if (!answer) {
+        ws_error(wsi, pss, 503, "out of memory", m);
+        return;
+    }
+    int status = tsn_sessions_offer(r->sessions, kind, &pss->who, m->sdp, m->sdp_len, wsi,
+                                    answer, 32 * 1024, id, why, sizeof why);
+    if (status == 201)
+        ws_queue(wsi, pss, tsn_sig_answer(id, answer, m->has_id ? m->id : -1));
+    else
+        ws_error(wsi, pss, status, why, m);
+    free(answer);
+}
+
+static void ws_on_stop(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    if (tsn_sessions_delete(r->sessions, pss->who.room, m->session, wsi) != 204) {
+        ws_error(wsi, pss, 404, "no such session", m);
+        return;
+    }
+    ws_queue(wsi, pss, tsn_sig_stopped(m->session, m->has_id ? m->id : -1));
+}
+
+static void ws_on_ping(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    ws_queue(wsi, pss, tsn_sig_pong(m->has_id ? m->id : -1));
+}
+
+static const struct {
+    enum tsn_sig_type type;
+    void (*fn)(struct lws *, struct pss *, struct tsn_sig_msg *);
+} ws_handlers[] = {
+    {TSN_SIG_JOIN, ws_on_join},   {TSN_SIG_PUBLISH, ws_on_offer},
+    {TSN_SIG_SUBSCRIBE, ws_on_offer}, {TSN_SIG_STOP, ws_on_stop},
+    {TSN_SIG_PING, ws_on_ping},
+};
+
+static void ws_dispatch(struct lws *wsi, struct pss *pss)
+{
+    struct tsn_sig_msg m;
+    char why[256];
+    if (tsn_sig_parse(pss->rx, pss->rx_len, &m, why, sizeof why) != 0) {
+        ws_error(wsi, pss, 400, why, NULL);
+        return;
+    }
+    if (!pss->joined && m.type != TSN_SIG_JOIN) {
+        ws_error(wsi, pss, 401, "send join with a token first", &m);
+    } else if (pss->joined && m.type == TSN_SIG_JOIN) {
+        ws_error(wsi, pss, 400, "already joined", &m);
+    } else {
+        for (size_t i = 0; i < sizeof ws_handlers / sizeof ws_handlers[0]; i++)
+            if (ws_handlers[i].type == m.type)
+                ws_handlers[i].fn(wsi, pss, &m);
+    }
+    tsn_sig_msg_clear(&m);
+}
+
+static int ws_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len)
+{
+    if (lws_is_first_fragment(wsi))
+        pss->rx_len = 0;
+    if (pss->rx_len + len > TSN_SIG_MAX_MESSAGE) {
+        ws_error(wsi, pss, 413, "message too large", NULL);
+        pss->close_after_send = 1;
+        return 0;
+    }
+    char *b = realloc(pss->rx, pss->rx_len + len + 1);
+    if (!b)
+        return -1;
+    memcpy(b + pss->rx_len, in, len);
+    pss->rx = b;
+    pss->rx_len += len;
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        ws_dispatch(wsi, pss);
+        pss->rx_len = 0;
+    }
+    return 0;
+}
+
+static int ws_writeable(struct lws *wsi, struct pss *pss)
+{
+    struct ws_out *o = pss->out_head;
+    if (!o) {
+        if (pss->close_after_send) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+            return -1;
+        }
+        return 0;
+    }
+    int n = lws_write(wsi, (unsigned char *)o->text + LWS_PRE, o->len, LWS_WRITE_TEXT);
+    pss->out_head = o->next;
+    if (!pss->out_head)
+        pss->out_tail = NULL;
+    pss->out_count--;
+    free(o->text);
+    free(o);
+    if (n < 0)
+        return -1;
+    if (pss->out_head || pss->close_after_send)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void ws_closed(struct lws *wsi, struct pss *pss)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    tsn_sessions_drop_owner(r->sessions, wsi);
+    while (pss->out_head) {
+        struct ws_out *o = pss->out_head;
+        pss->out_head = o->next;
+        free(o->text);
+        free(o);
+    }
+    free(pss->rx);
+    pss->rx = NULL;
+    atomic_fetch_sub(&r->metrics.ws_clients, 1);
+}
+
+/* Session notifications for WebSocket owners (called from the event pump). */
+static void notify_owner(void *owner, const char *session_id, const char *state,
+                         const char *reason)
+{
+    struct lws *wsi = owner;
+    struct pss *pss = lws_wsi_user(wsi);
+    if (pss)
+        ws_queue(wsi, pss, tsn_sig_session_state(session_id, state, reason));
+}
+
+static void pump_media_events(struct tsn_relay *r)
+{
+    struct tsn_media_event ev;
+    while (tsn_media_pop_event(r->media, &ev))
+        tsn_sessions_on_media_event(r->sessions, &ev);
+}
+
+/* --- the lws protocol ---------------------------------------------------- */
+
+static int is_ws_path(struct lws *wsi)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+        return 0;
+    return strcmp(uri, "/ws") == 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct pss *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_2_VERSION);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return on_http(wsi, pss, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(pss, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return respond(wsi, pss);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_http_writeable(wsi, pss);
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (pss)
+            http_cleanup(pss);
+        return 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return is_ws_path(wsi) ? 0 : -1;
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(pss, 0, sizeof *pss);
+        atomic_fetch_add(&relay_of(wsi)->metrics.ws_clients, 1);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return ws_receive(wsi, pss, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED:
+        ws_closed(wsi, pss);
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        pump_media_events(lws_context_user(lws_get_context(wsi)));
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"telesono", callback, sizeof(struct pss), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        n--;
+    if (level & LLL_ERR)
+        tsn_warn("[lws] %.*s", (int)n, line);
+    else
+        tsn_debug("[lws] %.*s", (int)n, line);
+}
+
+int tsn_http_start(struct tsn_relay *r)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    lws_set_log_level(LLL_ERR | (r->cfg.log_level >= TSN_LOG_DEBUG ? LLL_WARN | LLL_NOTICE : 0),
+                      lws_log);
+    info.port = r->cfg.listen_port;
+    info.iface = r->cfg.listen_host;
+    info.protocols = protocols;
+    info.user = r;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (strchr(r->cfg.listen_host, ':'))
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.ssl_cert_filepath = r->cfg.cert_path;
+    info.ssl_private_key_filepath = r->cfg.key_path;
+    info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    info.alpn = "http/1.1";
+    info.timeout_secs = 30;
+    info.max_http_header_data = 8192;
+    r->lws = lws_create_context(&info);
+    if (!r->lws) {
+        tsn_err("[http] cannot listen on %s:%u (port in use, or bad certificate?)",
+                r->cfg.listen_host, r->cfg.listen_port);
+        return -1;
+    }
+    tsn_sessions_free(r->sessions);
+    r->sessions = tsn_sessions_new(&r->cfg, r->media, r->dtls_fingerprint, notify_owner);
+    return r->sessions ? 0 : -1;
+}
+
+void tsn_http_stop(struct tsn_relay *r)
+{
+    if (r->lws)
+        lws_context_destroy(r->lws);
+    r->lws = NULL;
+}

@@ -1,0 +1,172 @@
+/* WebSocket signalling message parsing and formatting (jansson). */
+#include "sigmsg.h"
+
+#include "jwt.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    enum tsn_sig_type type;
+} types[] = {
+    {"join", TSN_SIG_JOIN},           {"publish", TSN_SIG_PUBLISH},
+    {"subscribe", TSN_SIG_SUBSCRIBE}, {"stop", TSN_SIG_STOP},
+    {"ping", TSN_SIG_PING},
+};
+
+const char *tsn_sig_type_name(enum tsn_sig_type t)
+{
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (types[i].type == t)
+            return types[i].name;
+    return "unknown";
+}
+
+void tsn_sig_msg_clear(struct tsn_sig_msg *m)
+{
+    free(m->token);
+    free(m->sdp);
+    memset(m, 0, sizeof *m);
+}
+
+static int fail(char *why, size_t why_len, const char *reason)
+{
+    snprintf(why, why_len, "%s", reason);
+    return -EBADMSG;
+}
+
+/* Copies a required string field of at most `max` bytes without NULs. */
+static int take_string(json_t *root, const char *key, size_t max, char **out, size_t *out_len,
+                       char *why, size_t why_len)
+{
+    json_t *v = json_object_get(root, key);
+    if (!json_is_string(v)) {
+        snprintf(why, why_len, "field '%s' must be a string", key);
+        return -EBADMSG;
+    }
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (n == 0 || n > max || memchr(s, '\0', n)) {
+        snprintf(why, why_len, "field '%s' is empty, too long or has a NUL byte", key);
+        return -EBADMSG;
+    }
+    *out = malloc(n + 1);
+    if (!*out)
+        return fail(why, why_len, "out of memory");
+    memcpy(*out, s, n + 1);
+    if (out_len)
+        *out_len = n;
+    return 0;
+}
+
+static int parse_fields(json_t *root, struct tsn_sig_msg *m, char *why, size_t why_len)
+{
+    json_t *id = json_object_get(root, "id");
+    if (id) {
+        if (!json_is_integer(id) || json_integer_value(id) < 0)
+            return fail(why, why_len, "field 'id' must be a non-negative integer");
+        m->has_id = 1;
+        m->id = json_integer_value(id);
+    }
+    switch (m->type) {
+    case TSN_SIG_JOIN:
+        return take_string(root, "token", TSN_JWT_MAX_TOKEN, &m->token, NULL, why, why_len);
+    case TSN_SIG_PUBLISH:
+    case TSN_SIG_SUBSCRIBE:
+        return take_string(root, "sdp", TSN_SIG_MAX_MESSAGE, &m->sdp, &m->sdp_len, why, why_len);
+    case TSN_SIG_STOP: {
+        json_t *s = json_object_get(root, "session");
+        const char *v = json_string_value(s);
+        if (!v || strlen(v) != 32 || strspn(v, "0123456789abcdef") != 32)
+            return fail(why, why_len, "field 'session' must be a 32-character session id");
+        memcpy(m->session, v, 33);
+        return 0;
+    }
+    case TSN_SIG_PING:
+        return 0;
+    }
+    return fail(why, why_len, "unknown message type");
+}
+
+int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why,
+                  size_t why_len)
+{
+    memset(out, 0, sizeof *out);
+    if (len > TSN_SIG_MAX_MESSAGE)
+        return fail(why, why_len, "message too large");
+    json_error_t err;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        return fail(why, why_len, "message is not valid JSON");
+    int rc = -EBADMSG;
+    const char *type = json_string_value(json_object_get(root, "type"));
+    if (!json_is_object(root) || !type) {
+        fail(why, why_len, "message must be a JSON object with a string 'type'");
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].name, type) == 0)
+            out->type = types[i].type;
+    if (!out->type) {
+        fail(why, why_len, "unknown message type");
+        goto out;
+    }
+    rc = parse_fields(root, out, why, why_len);
+out:
+    json_decref(root);
+    if (rc)
+        tsn_sig_msg_clear(out);
+    return rc;
+}
+
+static char *dump(json_t *o, int64_t id)
+{
+    if (!o)
+        return NULL;
+    if (id >= 0)
+        json_object_set_new(o, "id", json_integer(id));
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+char *tsn_sig_welcome(const char *room, const char *sub, const char *role, int64_t id)
+{
+    return dump(json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "type", "welcome", "protocol",
+                          TSN_SIG_PROTOCOL, "room", room, "you", "sub", sub, "role", role),
+                id);
+}
+
+char *tsn_sig_answer(const char *session, const char *sdp, int64_t id)
+{
+    return dump(json_pack("{s:s, s:s, s:s}", "type", "answer", "session", session, "sdp", sdp),
+                id);
+}
+
+char *tsn_sig_session_state(const char *session, const char *state, const char *reason)
+{
+    return dump(json_pack("{s:s, s:s, s:s, s:s}", "type", "session", "session", session, "state",
+                          state, "reason", reason ? reason : ""),
+                -1);
+}
+
+char *tsn_sig_stopped(const char *session, int64_t id)
+{
+    return dump(json_pack("{s:s, s:s}", "type", "stopped", "session", session), id);
+}
+
+char *tsn_sig_pong(int64_t id)
+{
+    return dump(json_pack("{s:s}", "type", "pong"), id);
+}
+
+char *tsn_sig_error(int code, const char *reason, const char *ref_type, int64_t id)
+{
+    return dump(json_pack("{s:s, s:i, s:s, s:s}", "type", "error", "code", code, "reason", reason,
+                          "ref", ref_type ? ref_type : ""),
+                id);
+}

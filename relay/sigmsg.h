@@ -1,0 +1,50 @@
+/* Signalling messages of the WebSocket channel (/ws), protocol version 1:
+ * JSON objects with a "type". This module parses and validates what clients
+ * send (a pure function over the bytes) and formats what the relay sends.
+ * Every field is checked for type and size; unknown fields are ignored so
+ * newer clients keep working. See docs/protocol.md. */
+#ifndef TSN_SIGMSG_H
+#define TSN_SIGMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TSN_SIG_PROTOCOL 1
+#define TSN_SIG_MAX_MESSAGE (96 * 1024)
+
+enum tsn_sig_type {
+    TSN_SIG_JOIN = 1,  /* {"type":"join","token":T} — must come first */
+    TSN_SIG_PUBLISH,   /* {"type":"publish","sdp":OFFER} */
+    TSN_SIG_SUBSCRIBE, /* {"type":"subscribe","sdp":OFFER} */
+    TSN_SIG_STOP,      /* {"type":"stop","session":ID} */
+    TSN_SIG_PING,      /* {"type":"ping"} */
+};
+
+struct tsn_sig_msg {
+    enum tsn_sig_type type;
+    int has_id;
+    int64_t id;          /* optional client correlation id, echoed back */
+    char *token;         /* JOIN (owned) */
+    char *sdp;           /* PUBLISH/SUBSCRIBE (owned) */
+    size_t sdp_len;
+    char session[33];    /* STOP */
+};
+
+/* Parses one client message. Returns 0, or -EBADMSG with a reason for the
+ * client in `why` (not JSON, not an object, unknown type, missing or wrong
+ * field, too large). On success free with tsn_sig_msg_clear. */
+int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why,
+                  size_t why_len);
+void tsn_sig_msg_clear(struct tsn_sig_msg *m);
+const char *tsn_sig_type_name(enum tsn_sig_type t);
+
+/* Formatting: each returns a malloc'd NUL-terminated JSON text (caller
+ * frees) or NULL. `id` < 0 means "no id". */
+char *tsn_sig_welcome(const char *room, const char *sub, const char *role, int64_t id);
+char *tsn_sig_answer(const char *session, const char *sdp, int64_t id);
+char *tsn_sig_session_state(const char *session, const char *state, const char *reason);
+char *tsn_sig_stopped(const char *session, int64_t id);
+char *tsn_sig_pong(int64_t id);
+char *tsn_sig_error(int code, const char *reason, const char *ref_type, int64_t id);
+
+#endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One command to run every test: installs what is missing, builds the plain
+# and the ASan+UBSan flavours, runs unit + corpus-replay + integration tests
+# in both (integration inside a loopback-only network namespace, so nothing
+# leaves the machine), then runs each fuzz target for a short bounded time.
+#   FUZZ_SECONDS=N (default 20) sets the time per fuzz target; 0 skips fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+scripts/bootstrap.sh
+
+# Runs a command in a private network namespace whose only interface is lo.
+in_netns() {
+  if unshare -n true 2>/dev/null; then
+    unshare -n bash -c 'ip link set lo up && exec "$@"' netns "$@"
+  elif unshare -rn true 2>/dev/null; then
+    unshare -rn bash -c 'ip link set lo up && exec "$@"' netns "$@"
+  else
+    echo "test.sh: cannot create a network namespace; running on the host's loopback" >&2
+    "$@"
+  fi
+}
+
+status=0
+summary=()
+for flavour in release asan; do
+  echo "== build ($flavour)"
+  scripts/build.sh "$flavour"
+  echo "== tests ($flavour)"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  if in_netns ctest --test-dir "build/$flavour" --output-on-failure -j 2 --timeout 300; then
+    summary+=("$flavour: passed")
+  else
+    summary+=("$flavour: FAILED")
+    status=1
+  fi
+done
+
+if [ "$FUZZ_SECONDS" -gt 0 ]; then
+  echo "== fuzz (${FUZZ_SECONDS}s per target)"
+  scripts/build.sh fuzz
+  fuzz_pass=0; fuzz_fail=0
+  for bin in build/fuzz/tests/fuzz_*; do
+    name=$(basename "$bin"); parser=${name#fuzz_}
+    work=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/$parser/." "$work/"
+    if "$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 \
+         -artifact_prefix="build/fuzz/$name-" "$work" >"build/fuzz/$name.log" 2>&1; then
+      fuzz_pass=$((fuzz_pass + 1)); echo "fuzz $parser: ok"
+    else
+      fuzz_fail=$((fuzz_fail + 1)); status=1
+      echo "fuzz $parser: FAILED (see build/fuzz/$name.log)"; tail -n 30 "build/fuzz/$name.log"
+    fi
+    rm -rf "$work"
+  done
+  summary+=("fuzz: $fuzz_pass passed, $fuzz_fail failed")
+fi
+
+printf '%s\n' "${summary[@]}"
+exit $status

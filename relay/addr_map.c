@@ -57,6 +57,9 @@ static size_t hash_key(const struct key *k)
 
 struct tsn_addr_map *tsn_addr_map_new(size_t max_entries)
 {
+    /* Past this the doubling below would wrap to 0 and never end. */
+    if (max_entries > SIZE_MAX / 4 / sizeof(struct slot))
+        return NULL;
     struct tsn_addr_map *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;

@@ -196,7 +196,7 @@ static int load_file(struct tsn_config *c, const char *path)
     return rc;
 }
 
-static void set_defaults(struct tsn_config *c)
+static int set_defaults(struct tsn_config *c)
 {
     memset(c, 0, sizeof *c);
     strcpy(c->listen_host, "127.0.0.1");
@@ -209,39 +209,68 @@ static void set_defaults(struct tsn_config *c)
     c->pli_interval_ms = 500;
     c->consent_timeout_s = 30;
     const char *env = getenv("TELESONO_SECRET_FILE");
-    if (env && strlen(env) < sizeof c->secret_file)
+    if (env && strlen(env) >= sizeof c->secret_file) {
+        /* Never fall back silently to another key file than the one named. */
+        fprintf(stderr, "telesono-relay: TELESONO_SECRET_FILE is too long\n");
+        return -1;
+    }
+    if (env)
         strcpy(c->secret_file, env);
+    return 0;
 }
 
-static void derive_paths(struct tsn_config *c)
+static int is_wildcard(const char *host)
 {
-    if (c->public_ip[0] == '\0')
+    return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+}
+
+static int derive_paths(struct tsn_config *c)
+{
+    if (c->public_ip[0] == '\0') {
+        /* The listen host becomes the ICE candidate; a wildcard one would
+         * advertise an address no client can reach. */
+        if (is_wildcard(c->listen_host)) {
+            fprintf(stderr, "telesono-relay: --listen %s needs --public-ip\n", c->listen_host);
+            return -1;
+        }
         snprintf(c->public_ip, sizeof c->public_ip, "%s", c->listen_host);
+    }
     if (c->cert_path[0] == '\0')
         snprintf(c->cert_path, sizeof c->cert_path, "%s/cert.pem", c->data_dir);
     if (c->key_path[0] == '\0')
         snprintf(c->key_path, sizeof c->key_path, "%s/key.pem", c->data_dir);
     if (c->secret_file[0] == '\0')
         snprintf(c->secret_file, sizeof c->secret_file, "%s/secret", c->data_dir);
+    return 0;
+}
+
+/* Pass 1: loads every --config file (in order), found by getopt itself so
+ * that "--config=F" and abbreviations such as "--conf F" are seen exactly as
+ * pass 2 sees them. Other options and errors are left to pass 2. */
+static int load_config_files(struct tsn_config *c, int argc, char **argv)
+{
+    optind = 0; /* 0, not 1: glibc then fully re-initialises its scanner */
+    opterr = 0;
+    int id;
+    while ((id = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        if (id == OPT_HELP)
+            return 0;
+        if (id == OPT_CONFIG && load_file(c, optarg) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int tsn_config_parse(struct tsn_config *c, int argc, char **argv)
 {
-    set_defaults(c);
-    int explicit_cert = 0, explicit_key = 0;
-    /* Pass 1: the config file, so that flags (pass 2) override it. */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            if (load_file(c, argv[i + 1]) != 0)
-                return TSN_CONFIG_ERROR;
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            if (load_file(c, argv[i] + 9) != 0)
-                return TSN_CONFIG_ERROR;
-        }
-    }
-    explicit_cert = c->cert_path[0] != '\0';
-    explicit_key = c->key_path[0] != '\0';
-    optind = 1;
+    if (set_defaults(c) != 0)
+        return TSN_CONFIG_ERROR;
+    /* The config file first, so that flags (pass 2) override it. */
+    if (load_config_files(c, argc, argv) != 0)
+        return TSN_CONFIG_ERROR;
+    int explicit_cert = c->cert_path[0] != '\0';
+    int explicit_key = c->key_path[0] != '\0';
+    optind = 0;
     opterr = 0;
     int id;
     while ((id = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
@@ -271,6 +300,7 @@ int tsn_config_parse(struct tsn_config *c, int argc, char **argv)
         fprintf(stderr, "telesono-relay: --cert and --key go together\n");
         return TSN_CONFIG_ERROR;
     }
-    derive_paths(c);
+    if (derive_paths(c) != 0)
+        return TSN_CONFIG_ERROR;
     return TSN_CONFIG_OK;
 }

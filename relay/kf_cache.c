@@ -12,9 +12,15 @@ struct kf_buf {
     uint8_t *data; /* max * TSN_RTP_MAX_PACKET */
 };
 
+/* IDLE: waiting for a keyframe packet. BUILDING: collecting `building`.
+ * SKIPPING: the frame with timestamp skip_ts was given up (or completed), so
+ * its remaining packets, even keyframe ones of later slices, start nothing. */
+enum kf_state { KF_IDLE = 0, KF_BUILDING, KF_SKIPPING };
+
 struct tsn_kf_cache {
     unsigned max;
-    int building_active;
+    enum kf_state state;
+    uint32_t skip_ts;
     struct kf_buf bufs[2];
     struct kf_buf *building, *ready;
 };
@@ -48,16 +54,24 @@ void tsn_kf_cache_free(struct tsn_kf_cache *k)
     free(k);
 }
 
+/* Stops building; the rest of frame `ts` is ignored. */
+static void give_up(struct tsn_kf_cache *k, uint32_t ts)
+{
+    k->state = KF_SKIPPING;
+    k->skip_ts = ts;
+    k->building->n = 0;
+}
+
 static void append(struct tsn_kf_cache *k, const uint8_t *pkt, size_t len, uint16_t seq)
 {
     struct kf_buf *b = k->building;
-    if (b->n == k->max) {
-        k->building_active = 0; /* too large to cache: give up on this one */
-        return;
-    }
     for (unsigned j = 0; j < b->n; j++)
         if (b->seq[j] == seq)
             return; /* duplicate */
+    if (b->n == k->max) {
+        give_up(k, b->timestamp); /* too large to cache */
+        return;
+    }
     /* Insert in sequence order (packets may arrive slightly reordered). */
     unsigned i = b->n;
     while (i > 0 && tsn_seq_diff(b->seq[i - 1], seq) < 0) {
@@ -81,32 +95,52 @@ static int contiguous(const struct kf_buf *b)
     return b->n > 0;
 }
 
+/* Whether a keyframe packet of timestamp `ts` starts a new frame. */
+static int starts_frame(const struct tsn_kf_cache *k, uint32_t ts)
+{
+    switch (k->state) {
+    case KF_IDLE: return 1;
+    case KF_BUILDING: return ts != k->building->timestamp;
+    case KF_SKIPPING: return ts != k->skip_ts;
+    }
+    return 0;
+}
+
 int tsn_kf_cache_offer(struct tsn_kf_cache *k, const uint8_t *pkt, size_t len,
                        const struct tsn_rtp_hdr *h, int is_key)
 {
-    if (len > TSN_RTP_MAX_PACKET)
-        return 0;
-    if (is_key && (!k->building_active || h->timestamp != k->building->timestamp)) {
-        k->building_active = 1;
+    if (is_key && starts_frame(k, h->timestamp)) {
+        k->state = KF_BUILDING;
         k->building->n = 0;
         k->building->timestamp = h->timestamp;
     }
-    if (!k->building_active)
+    if (k->state != KF_BUILDING)
         return 0;
-    if (h->timestamp != k->building->timestamp) {
+    struct kf_buf *b = k->building;
+    if (h->timestamp != b->timestamp) {
+        /* A late packet of an earlier frame says nothing about this one. */
+        if (b->n > 0 && tsn_seq_diff(b->seq[0], h->seq) < 0)
+            return 0;
         /* The next frame began before we saw this one's marker: incomplete. */
-        k->building_active = 0;
+        give_up(k, b->timestamp);
+        return 0;
+    }
+    if (len > TSN_RTP_MAX_PACKET) {
+        give_up(k, b->timestamp); /* a packet we cannot keep: the frame has a hole */
         return 0;
     }
     append(k, pkt, len, h->seq);
-    if (!h->marker || !k->building_active)
+    if (!h->marker || k->state != KF_BUILDING)
         return 0;
-    k->building_active = 0;
-    if (!contiguous(k->building))
+    /* Complete or not, this frame is done: its stragglers start nothing. */
+    k->state = KF_SKIPPING;
+    k->skip_ts = b->timestamp;
+    if (!contiguous(b)) {
+        b->n = 0;
         return 0;
-    struct kf_buf *t = k->ready;
-    k->ready = k->building;
-    k->building = t;
+    }
+    k->ready = b;
+    k->building = b == &k->bufs[0] ? &k->bufs[1] : &k->bufs[0];
     k->building->n = 0;
     return 1;
 }
@@ -131,7 +165,7 @@ uint32_t tsn_kf_cache_timestamp(const struct tsn_kf_cache *k)
 
 void tsn_kf_cache_clear(struct tsn_kf_cache *k)
 {
-    k->building_active = 0;
+    k->state = KF_IDLE;
     k->building->n = 0;
     k->ready->n = 0;
 }

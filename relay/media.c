@@ -242,7 +242,8 @@ static void reap_dead(struct tsn_media *m)
         }
         if (p->addr_len && tsn_addr_map_get(m->by_addr, (struct sockaddr *)&p->addr) == p)
             tsn_addr_map_del(m->by_addr, (struct sockaddr *)&p->addr);
-        if (p->dtls && tsn_dtls_state(p->dtls) == TSN_DTLS_CONNECTED && p->addr_len) {
+        if (m->sendq && p->dtls && tsn_dtls_state(p->dtls) == TSN_DTLS_CONNECTED &&
+            p->addr_len) {
             uint8_t out[1536];
             int n;
             tsn_dtls_close(p->dtls);
@@ -409,24 +410,29 @@ int tsn_media_start(struct tsn_media *m)
 
 void tsn_media_stop(struct tsn_media *m)
 {
-    if (!m || !m->started)
+    if (!m)
         return;
-    __atomic_store_n(&m->running, 0, __ATOMIC_RELEASE);
-    uint64_t one = 1;
-    ssize_t w = write(m->evfd, &one, sizeof one);
-    (void)w;
-    pthread_join(m->thread, NULL);
-    m->started = 0;
+    if (m->started) {
+        __atomic_store_n(&m->running, 0, __ATOMIC_RELEASE);
+        uint64_t one = 1;
+        ssize_t w = write(m->evfd, &one, sizeof one);
+        (void)w;
+        pthread_join(m->thread, NULL);
+        m->started = 0;
+    }
     /* The thread is gone: free everything it owned, saying goodbye with DTLS
      * close_notify so clients notice at once. */
     for (size_t i = 0; i < m->n_peers; i++)
         m->peers[i]->state = TSN_PEER_DEAD;
     reap_dead(m);
-    tsn_sendq_flush(m->sendq);
+    if (m->sendq)
+        tsn_sendq_flush(m->sendq);
+    pthread_mutex_lock(&m->lock);
     for (unsigned i = 0; i < m->n_cmds; i++)
         if (m->cmds[i].type == CMD_ADD)
             tsn_peer_free(m->cmds[i].peer);
     m->n_cmds = 0;
+    pthread_mutex_unlock(&m->lock);
 }
 
 void tsn_media_free(struct tsn_media *m)

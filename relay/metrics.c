@@ -80,8 +80,10 @@ int tsn_metrics_render(const struct tsn_metrics *m, char *buf, size_t cap)
             &m->retransmissions);
     counter(&o, "telesono_rtx_misses_total", "NACKed packets no longer in the cache.",
             &m->rtx_misses);
-    counter(&o, "telesono_plis_received_total", "PLI/FIR received from subscribers.",
+    counter(&o, "telesono_plis_received_total", "PLIs received from subscribers.",
             &m->plis_received);
+    counter(&o, "telesono_firs_received_total", "FIRs received from subscribers.",
+            &m->firs_received);
     counter(&o, "telesono_plis_sent_total", "PLIs sent to publishers (rate-limited).",
             &m->plis_sent);
     counter(&o, "telesono_srtp_failures_total", "SRTP/SRTCP packets that failed to unprotect.",

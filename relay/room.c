@@ -59,10 +59,13 @@ static void room_free(struct tsn_media *m, struct tsn_media_room *r)
     free(r);
 }
 
-static int room_has_peers(const struct tsn_media *m, const struct tsn_media_room *r)
+/* Any peer other than `leaving` still attached (dead ones too: they detach
+ * later and must find their room). */
+static int room_has_other_peers(const struct tsn_media *m, const struct tsn_media_room *r,
+                                const struct tsn_peer *leaving)
 {
     for (size_t i = 0; i < m->n_peers; i++)
-        if (m->peers[i]->mroom == r && m->peers[i]->state != TSN_PEER_DEAD)
+        if (m->peers[i]->mroom == r && m->peers[i] != leaving)
             return 1;
     return 0;
 }
@@ -116,7 +119,7 @@ void tsn_room_detach(struct tsn_media *m, struct tsn_peer *p)
     }
     p->mroom = NULL;
     p->room_index = -1;
-    if (!r->publisher && !room_has_peers(m, r))
+    if (!r->publisher && !room_has_other_peers(m, r, p))
         room_free(m, r);
 }
 

@@ -30,6 +30,8 @@
 #define PWD_CAP             MEDIA_FIELD_SIZE(ice_pwd)
 #define FP_ALG_CAP          MEDIA_FIELD_SIZE(fingerprint_alg)
 #define FP_CAP              MEDIA_FIELD_SIZE(fingerprint)
+_Static_assert(UFRAG_CAP > 256 && PWD_CAP > 256, "ICE fields must hold RFC 8839's 256 chars");
+_Static_assert(FP_CAP > 64 * 3 - 1, "the fingerprint field must hold a sha-512 digest");
 
 /* A view into the caller's text: not NUL-terminated. */
 struct span {
@@ -860,6 +862,8 @@ static int parse_origin(struct parser *ps, struct span v)
 
 static int parse_line(struct parser *ps, struct span line)
 {
+    while (line.n && line.p[line.n - 1] == ' ')
+        line.n--; /* trailing spaces would hide "a=sendonly " from the table */
     if (line.n == 0)
         return 0; /* blank lines (often a trailing one) are tolerated */
     for (size_t i = 0; i < line.n; i++) {

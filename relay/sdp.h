@@ -124,9 +124,9 @@ struct tsn_sdp_answer {
 /* Writes the answer (CRLF line ends, a=ice-lite, a=setup:passive, a=group:BUNDLE
  * of the accepted mids, rtcp-mux, rtcp-rsize (when offered, as JSEP says),
  * rtpmap/fmtp/rtcp-fb nack, nack pli, ccm fir (those the offer has) for the
- * chosen codec, one a=candidate and a=end-of-candidates
- * per accepted section). Returns the length (NUL-terminated in out), -ENOSPC,
- * or -EINVAL for a missing or unsafe input (NULL, a control character or a
+ * chosen codec, one a=candidate and a=end-of-candidates per accepted section;
+ * cname defaults to "telesono"). Returns the length (NUL-terminated in out),
+ * -ENOSPC, or -EINVAL for a missing or unsafe input (NULL, a control character or a
  * space in a credential, address, cname or msid; a bad codec_index). */
 int tsn_sdp_build_answer(const struct tsn_sdp_answer *a, char *out, size_t cap);
 

@@ -1,6 +1,7 @@
 /* sendmmsg batching; see sendq.h. */
 #include "sendq.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ struct tsn_sendq {
 
 struct tsn_sendq *tsn_sendq_new(int fd, unsigned slots, struct tsn_metrics *metrics)
 {
+    if (slots == 0) /* tsn_sendq_slot always hands out a slot */
+        return NULL;
     struct tsn_sendq *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
@@ -62,6 +65,8 @@ uint8_t *tsn_sendq_slot(struct tsn_sendq *q)
 void tsn_sendq_commit(struct tsn_sendq *q, const struct sockaddr *to, socklen_t to_len,
                       size_t len)
 {
+    /* Callers get the slot from tsn_sendq_slot, which makes room first. */
+    assert(q->n < q->cap && to_len <= sizeof q->addrs[0] && len <= TSN_SENDQ_SLOT_BYTES);
     unsigned i = q->n++;
     memcpy(&q->addrs[i], to, to_len);
     q->msgs[i].msg_hdr.msg_namelen = to_len;

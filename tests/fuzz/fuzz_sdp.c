@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_FP                                                                                    \
-    "8C:2B:F4:83:7A:C7:42:97:A2:30:64:61:3C:25:40:61:8A:DB:93:F4:BB:73:F5:2B:7B:42:77:34:35:47:"  \
+    "8C:2B:F4:83:7A:C7:42:97:A2:30:64:61:3C:25:40:61:8A:DB:93:F4:BB:73:F5:2B:7B:42:77:34:35:47:"   \
     "49:D8"
 
 static void check(int ok, const char *what)

@@ -336,6 +336,41 @@ static void test_lost_server_flight_retransmitted(void **state)
     pair_free(&p);
 }
 
+/* The server's last flight (ChangeCipherSpec + Finished) is lost: the server
+ * is already CONNECTED, the client resends its flight on its timer, and the
+ * connected server answers it by resending its last flight. */
+static void test_lost_final_server_flight(void **state)
+{
+    struct pair p;
+    pair_init(&p, NULL, NULL);
+    assert_int_equal(tsn_dtls_connect(p.client), 0);
+    assert_true(shuttle(p.client, p.server) >= 1); /* ClientHello */
+    assert_true(shuttle(p.server, p.client) >= 1); /* ServerHello ... Done */
+    assert_true(shuttle(p.client, p.server) >= 1); /* Certificate ... Finished */
+    assert_int_equal(tsn_dtls_state(p.server), TSN_DTLS_CONNECTED);
+    uint8_t buf[DGRAM_CAP];
+    int dropped = 0;
+    while (tsn_dtls_pop(p.server, buf, sizeof buf) > 0)
+        dropped++;
+    assert_true(dropped >= 1);
+    assert_int_equal(tsn_dtls_state(p.client), TSN_DTLS_HANDSHAKING);
+
+    int64_t due_us = tsn_dtls_timeout_us(p.client);
+    assert_true(due_us > 0 && due_us <= 200000);
+    usleep((useconds_t)due_us + 5000);
+    assert_int_equal(tsn_dtls_on_timer(p.client), TSN_DTLS_HANDSHAKING);
+    assert_true(shuttle(p.client, p.server) >= 1);
+    assert_int_equal(tsn_dtls_state(p.server), TSN_DTLS_CONNECTED);
+    assert_true(shuttle(p.server, p.client) >= 1);
+    assert_int_equal(tsn_dtls_state(p.client), TSN_DTLS_CONNECTED);
+
+    struct tsn_srtp_keys kc, ks;
+    assert_int_equal(tsn_dtls_srtp_keys(p.client, &kc), 0);
+    assert_int_equal(tsn_dtls_srtp_keys(p.server, &ks), 0);
+    assert_memory_equal(&kc, &ks, sizeof kc);
+    pair_free(&p);
+}
+
 static void test_close_notify(void **state)
 {
     struct pair p;
@@ -540,9 +575,8 @@ static void test_rsa_peer_without_srtp_fails(void **state)
     EVP_PKEY_free(rsa);
 }
 
-/* A handshake failure proper: a peer that offers no SRTP profile we know
- * cannot agree with us... but one that offers no common cipher fails at the
- * TLS layer, and we report FAILED with an alert queued for the peer. */
+/* A peer with no cipher suite in common fails at the TLS layer: FAILED,
+ * with a fatal alert queued for the peer, and the state is terminal. */
 static void test_no_common_cipher_fails(void **state)
 {
     struct tsn_dtls_ctx *ctx = tsn_dtls_ctx_new(cert_b);
@@ -583,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_garbage_is_ignored),
         cmocka_unit_test(test_lost_client_hello_retransmitted),
         cmocka_unit_test(test_lost_server_flight_retransmitted),
+        cmocka_unit_test(test_lost_final_server_flight),
         cmocka_unit_test(test_close_notify),
         cmocka_unit_test(test_api_misuse),
         cmocka_unit_test(test_cm_profile_with_plain_openssl_peer),

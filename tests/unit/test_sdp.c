@@ -72,7 +72,7 @@ static const char webrtcbin_recvonly[] = L("v=0") L("o=- 3141592653589793238 0 I
     L("a=rtpmap:" pt " H264/90000")                                                                \
     CR_FB(pt)                                                                                      \
     L("a=fmtp:" pt " level-asymmetry-allowed=1;packetization-mode=" mode ";profile-level-"         \
-                                                                         "id=" plid)
+      "id=" plid)
 
 static const char chromium_recvonly[] = L("v=0") L("o=- 4215775240449105457 2 IN IP4 127.0.0.1") L(
     "s=-") L("t=0 0") L("a=group:BUNDLE 0") L("a=extmap-allow-mixed") L("a=msid-semantic: WMS")
@@ -106,22 +106,22 @@ static const char chromium_recvonly[] = L("v=0") L("o=- 4215775240449105457 2 IN
                                                 "109", "108") CR_H264("127", "1",
                                                                       "4d001f") CR_RTX("125", "127")
                                                 CR_H264("39", "0", "4d001f") CR_RTX(
-                                                    "40", "39") CR_H264("112", "1",
-                                                                        "640c1f") CR_RTX("113",
-                                                                                         "112")
-                                                    CR_H264("114", "0", "640c1f") CR_RTX(
-                                                        "115", "114") L("a=rtpmap:45 AV1/90000")
-                                                        CR_FB("45") L("a=fmtp:45 "
-                                                                      "level-idx=5;profile=0;tier="
-                                                                      "0") CR_RTX("46", "45") L(
-                                                            "a=rtpmap:98 VP9/90000") CR_FB("98")
-                                                            L("a=fmtp:98 profile-id=0") CR_RTX(
-                                                                "99",
-                                                                "98") L("a=rtpmap:100 VP9/90000")
-                                                                CR_FB("100") L(
-                                                                    "a=fmtp:100 profile-id=2")
-                                                                    CR_RTX("101", "100")
-                                                                        L("a=rtpmap:116 red/90000")
+                                                    "40", "39") CR_H264("112", "1", "640c1f")
+                                                    CR_RTX("113", "112") CR_H264(
+                                                        "114", "0", "640c1f") CR_RTX("115", "114")
+                                                        L("a=rtpmap:45 AV1/90000") CR_FB("45") L(
+                                                            "a=fmtp:45 "
+                                                            "level-idx=5;profile=0;tier="
+                                                            "0") CR_RTX("46", "45")
+                                                            L("a=rtpmap:98 VP9/90000") CR_FB(
+                                                                "98") L("a=fmtp:98 profile-id=0")
+                                                                CR_RTX("99", "98") L(
+                                                                    "a=rtpmap:100 VP9/90000")
+                                                                    CR_FB("100") L(
+                                                                        "a=fmtp:100 profile-id=2")
+                                                                        CR_RTX("101", "100") L(
+                                                                            "a=rtpmap:116 "
+                                                                            "red/90000")
                                                                             CR_RTX("117", "116")
                                                                                 L("a=rtpmap:118 "
                                                                                   "ulpfec/90000");
@@ -130,8 +130,12 @@ static const char chromium_recvonly[] = L("v=0") L("o=- 4215775240449105457 2 IN
 #define CR_AV_TRANSPORT(mid)                                                                       \
     L("c=IN IP4 0.0.0.0")                                                                          \
     L("a=ice-ufrag:aB3d")                                                                          \
-    L("a=ice-pwd:Zx8Qm2Lr5Tn7Vp9Ks4Hj6Wc1") L("a=ice-options:trickle")                             \
-        L("a=fingerprint:sha-256 " FP1) L("a=setup:actpass") L("a=mid:" mid)
+    L("a=ice-pwd:Zx8Qm2Lr5Tn7Vp9Ks4Hj6Wc1")                                                        \
+    L("a=ice-options:trickle")                                                                     \
+    L("a=fingerprint:sha-256 " FP1)                                                                \
+    L("a=setup:actpass")                                                                           \
+    L("a="                                                                                         \
+      "mid:" mid)
 #define CR_MSID "5f1d0e7c-3b0a-4b6e-9a43-6c2f8d1e4a21"
 static const char chromium_av_data[] = L("v=0") L("o=- 7595118465093467215 2 IN IP4 127.0.0.1")
     L("s=-") L("t=0 0") L("a=group:BUNDLE 0 1 2") L("a=extmap-allow-mixed") L(
@@ -191,10 +195,10 @@ static void expect_reject_n(const char *text, size_t len, const char *want)
     char why[256] = "";
     assert_non_null(s);
     int rc = tsn_sdp_parse(text, len, s, why, sizeof why);
+    free(s);
     if (rc != -EBADMSG)
         fail_msg("expected -EBADMSG for \"%s\", got %d", want, rc);
     assert_string_equal(why, want);
-    free(s);
 }
 
 static void expect_reject(const char *text, const char *want)
@@ -466,7 +470,9 @@ static void test_fingerprint_choice(void **state)
                                 "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:"
                                 "ee:ff:00:11:22:33\n"
                                 "a=fingerprint:sha-256 " FP2 "\n"
-                                "a=fingerprint:md5 00:11\n";
+                                "a=fingerprint:md5 00:11\n"
+                                "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:"
+                                "ee:ff:00:11:22:33\n";
     struct tsn_sdp *s = parse_str(offer);
     assert_string_equal(s->media[0].fingerprint_alg, "sha-256");
     assert_string_equal(s->media[0].fingerprint, FP2);
@@ -488,6 +494,33 @@ static void test_long_sprop_dropped(void **state)
     struct tsn_sdp *s = parse_str(offer);
     assert_string_equal(s->media[0].codecs[0].fmtp, "packetization-mode=1;profile-level-id=42e01f");
     assert_int_equal(tsn_sdp_pick_codec(&s->media[0], TSN_CODEC_H264, NULL), 0);
+    free(s);
+}
+
+/* 30 payload types, VP8 and its rtx last: they are kept, the tail of the
+ * others is dropped, and m= order is preserved. */
+static void test_codec_overflow_priority(void **state)
+{
+    char offer[4096];
+    int n = snprintf(offer, sizeof offer, "v=0\no=- 1 1 IN IP4 0.0.0.0\nm=video 9 RTP/SAVPF");
+    for (int pt = 100; pt < 128; pt++)
+        n += snprintf(offer + n, sizeof offer - (size_t)n, " %d", pt);
+    n += snprintf(offer + n, sizeof offer - (size_t)n,
+                  " 96 97\na=ice-ufrag:abcd\na=ice-pwd:abcdefghijklmnopqrstuv\n"
+                  "a=fingerprint:sha-256 " FP2 "\na=rtpmap:97 rtx/90000\na=fmtp:97 apt=96\n");
+    for (int pt = 100; pt < 128; pt++)
+        n += snprintf(offer + n, sizeof offer - (size_t)n, "a=rtpmap:%d AV1/90000\n", pt);
+    snprintf(offer + n, sizeof offer - (size_t)n, "a=rtpmap:96 VP8/90000\n");
+    struct tsn_sdp *s = parse_str(offer);
+    const struct tsn_sdp_media *m = &s->media[0];
+    assert_int_equal(m->n_codecs, TSN_SDP_MAX_CODECS);
+    for (int i = 0; i < TSN_SDP_MAX_CODECS - 2; i++)
+        assert_int_equal(m->codecs[i].pt, 100 + i);
+    assert_int_equal(m->codecs[TSN_SDP_MAX_CODECS - 2].pt, 96);
+    assert_string_equal(m->codecs[TSN_SDP_MAX_CODECS - 2].name, "VP8");
+    assert_int_equal(m->codecs[TSN_SDP_MAX_CODECS - 1].pt, 97);
+    assert_int_equal(m->codecs[TSN_SDP_MAX_CODECS - 1].apt, 96);
+    assert_int_equal(tsn_sdp_pick_codec(m, TSN_CODEC_NONE, NULL), TSN_SDP_MAX_CODECS - 2);
     free(s);
 }
 
@@ -555,6 +588,17 @@ static void test_pick_codec(void **state)
     assert_int_equal(tsn_sdp_pick_codec(m, TSN_CODEC_H264, NULL), 6);
     assert_int_equal(tsn_sdp_pick_codec(m, TSN_CODEC_VP8, NULL), 3);
     assert_int_equal(tsn_sdp_pick_codec(NULL, TSN_CODEC_VP8, NULL), -EINVAL);
+    /* Malformed profile-level-id values are not guessed at. */
+    m->n_codecs = 2;
+    m->codecs[0] = (struct tsn_sdp_codec){
+        .pt = 96, .name = "H264", .apt = -1, .fmtp = "packetization-mode=1;profile-level-id=42e01"};
+    m->codecs[1] = (struct tsn_sdp_codec){.pt = 97,
+                                          .name = "H264",
+                                          .apt = -1,
+                                          .fmtp = "packetization-mode=1;profile-level-id=4ze01f"};
+    assert_int_equal(tsn_sdp_pick_codec(m, TSN_CODEC_H264, NULL), -ENOENT);
+    assert_int_equal(tsn_sdp_extmap_id(NULL, MIDX), 0);
+    assert_int_equal(tsn_sdp_extmap_id(m, NULL), 0);
     free(m);
 }
 
@@ -723,6 +767,13 @@ static void test_answer_bad_input(void **state)
     assert_int_equal(tsn_sdp_build_answer(&a, out, sizeof out), -EINVAL);
     a.cand_ip = "127.0.0.1";
     assert_true(tsn_sdp_build_answer(&a, out, sizeof out) > 0);
+    a.media[0].dir = TSN_SDP_INACTIVE;
+    assert_true(tsn_sdp_build_answer(&a, out, sizeof out) > 0);
+    assert_non_null(strstr(out, "\r\na=inactive\r\n"));
+    assert_int_equal(tsn_sdp_build_answer(NULL, out, sizeof out), -EINVAL);
+    a.media[0].offer = NULL;
+    assert_int_equal(tsn_sdp_build_answer(&a, out, sizeof out), -EINVAL);
+    a.media[0].offer = &offer->media[0];
     /* Nothing accepted: no BUNDLE line at all. */
     a.media[0].rejected = 1;
     assert_true(tsn_sdp_build_answer(&a, out, sizeof out) > 0);
@@ -845,6 +896,66 @@ static void test_reject_numbers(void **state)
                   "line 6: a=ssrc-group:FID needs two SSRC numbers, got 'x'");
 }
 
+static void test_reject_misc(void **state)
+{
+    expect_reject(HEAD "m=video 9\r\n", "line 5: m= needs <media> <port> <proto> <fmt>...");
+    expect_reject(HEAD "m=video 9 UDP/TLS/RTP/SAVPF/AND/A/VERY/LONG/PROFILE/NAME 96\r\n",
+                  "line 5: proto 'UDP/TLS/RTP/SAVPF/AND/A/VERY/LON' is not a token of at most "
+                  "39 bytes");
+    expect_reject(HEAD "m=application 9 UDP/DTLS/SCTP web(rtc)\r\n",
+                  "line 5: format 'web(rtc)' is not a token of at most 31 bytes");
+    expect_reject("v=0\r\nv=0\r\n", "line 2: second v= line");
+    expect_reject("v=0\r\no=- 1 x IN IP4 0.0.0.0\r\n",
+                  "line 2: o= session version 'x' is not a number");
+    expect_reject(HEAD VIDEO "a=fingerprint:sha-256\r\n",
+                  "line 6: a=fingerprint needs <hash> <hex pairs>");
+    expect_reject(HEAD VIDEO "a=fingerprint:sha-256-and-more-and-more 00\r\n",
+                  "line 6: a=fingerprint hash 'sha-256-and-more-and-more' is too long");
+    char fp[400];
+    snprintf(fp, sizeof fp, HEAD VIDEO "a=fingerprint:sha-256 %s:%s\r\n", FP1, FP1);
+    expect_reject(fp, "line 6: a=fingerprint has 64 bytes, expected 32 for sha-256");
+    snprintf(fp, sizeof fp, HEAD VIDEO "a=fingerprint:sha-256 %s:%s:%s\r\n", FP1, FP1, FP1);
+    expect_reject(fp, "line 6: a=fingerprint value is 287 bytes long, expected 32 hex pairs");
+    expect_reject(HEAD "a=setup:actpass\r\na=setup:active\r\n",
+                  "line 6: second a=setup at this level");
+    expect_reject(HEAD "a=group:BUNDLE 0\r\na=group:BUNDLE 1\r\n",
+                  "line 6: second a=group:BUNDLE (only one bundle group is supported)");
+    expect_reject(HEAD "a=group:BUNDLE 0 1 2 3 4 5 6 7 8\r\n",
+                  "line 5: a=group:BUNDLE lists more than 8 mids");
+    expect_reject(HEAD "a=group:BUNDLE 0 a\"b\r\n",
+                  "line 5: BUNDLE mid 'a\"b' is not a token of at most 31 bytes");
+    expect_reject(HEAD VIDEO "a=mid:0\r\na=mid:1\r\n", "line 7: second a=mid in this m-section");
+    expect_reject(HEAD VIDEO "a=rtpmap:96 \r\n", "line 6: a=rtpmap needs <pt> <name>/<clock rate>");
+    expect_reject(HEAD VIDEO "a=fmtp:96 x=1\r\na=fmtp:96 x=2\r\n",
+                  "line 7: second a=fmtp for payload type 96");
+    expect_reject(HEAD VIDEO "a=rtcp-fb:96\r\n", "line 6: a=rtcp-fb needs <pt|*> <type>");
+    expect_reject(HEAD VIDEO "a=extmap:1\r\n", "line 6: a=extmap needs <id>[/<direction>] <uri>");
+    expect_reject(HEAD VIDEO "a=mid:m\r\na=ice-ufrag:abcd\r\n" FPL,
+                  "line 5: m-section 1 (mid 'm') has no a=ice-pwd at media or session level");
+}
+
+/* Things the relay does not use are accepted and ignored. */
+static void test_ignored(void **state)
+{
+    static const char offer[] = HEAD "a=group:LS 0\r\na=extmap:1 " MIDX "\r\n"
+                                     "a=x-unknown\r\nb=AS:2000\r\n" VIDEO CREDS FPL
+                                     "a=rtpmap:97 VP8/90000\r\na=fmtp:97 x=1\r\n"
+                                     "a=rtcp-fb:97 nack\r\na=ssrc-group:SIM 1 2 3\r\n"
+                                     "a=rtcp-fb:96 goog-lntf\r\na=rtcp-fb:96 ccm tmmbr\r\n"
+                                     "a=recvonly  \r\n";
+    struct tsn_sdp *s = parse_str(offer);
+    const struct tsn_sdp_media *m = &s->media[0];
+    assert_int_equal(s->n_bundle, 0);
+    assert_int_equal(m->n_extmap, 0);
+    assert_int_equal(m->n_codecs, 1);
+    assert_int_equal(m->codecs[0].pt, 96);
+    assert_string_equal(m->codecs[0].name, "");
+    assert_fb(&m->codecs[0], 0, 0, 0, 0, 0);
+    assert_int_equal(m->fid_primary, 0);
+    assert_int_equal(m->dir, TSN_SDP_RECVONLY); /* despite trailing spaces */
+    free(s);
+}
+
 static void test_reject_limits(void **state)
 {
     char *big = malloc(80 * 1024);
@@ -920,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_lf_equals_crlf),
         cmocka_unit_test(test_fingerprint_choice),
         cmocka_unit_test(test_long_sprop_dropped),
+        cmocka_unit_test(test_codec_overflow_priority),
         cmocka_unit_test(test_extmap_overflow),
         cmocka_unit_test(test_pick_codec),
         cmocka_unit_test(test_answer_chromium_exact),
@@ -929,6 +1041,8 @@ int main(void)
         cmocka_unit_test(test_reject_structure),
         cmocka_unit_test(test_reject_transport),
         cmocka_unit_test(test_reject_numbers),
+        cmocka_unit_test(test_reject_misc),
+        cmocka_unit_test(test_ignored),
         cmocka_unit_test(test_reject_limits),
         cmocka_unit_test(test_null_args),
     };

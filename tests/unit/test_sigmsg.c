@@ -1,0 +1,413 @@
+/* Unit tests for relay/sigmsg.c: every client message type, the optional id,
+ * each rejection with its reason (not JSON, not an object, missing or unknown
+ * type, wrong field types, empty or oversize fields, a malformed session id,
+ * duplicate keys, too large), and every formatter, whose output is parsed
+ * back with jansson and checked field by field. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "jwt.h"
+#include "sigmsg.h"
+
+#define SESSION_ID "0123456789abcdef0123456789abcdef"
+
+static int parse(const char *text, struct tsn_sig_msg *m, char *why, size_t why_len)
+{
+    return tsn_sig_parse(text, strlen(text), m, why, why_len);
+}
+
+/* Parses `text`, expects -EBADMSG, a cleared message and a reason that
+ * contains `reason_part`. */
+static void expect_reject(const char *text, size_t len, const char *reason_part)
+{
+    struct tsn_sig_msg m;
+    char why[160] = "";
+    memset(&m, 0x5A, sizeof m);
+    assert_int_equal(tsn_sig_parse(text, len, &m, why, sizeof why), -EBADMSG);
+    static const struct tsn_sig_msg zero;
+    assert_memory_equal(&m, &zero, sizeof m);
+    if (!strstr(why, reason_part))
+        fail_msg("reason '%s' lacks '%s' for input %.60s", why, reason_part, text);
+}
+
+#define REJECT(text, reason) expect_reject((text), strlen(text), (reason))
+
+static void test_join(void **state)
+{
+    struct tsn_sig_msg m;
+    char why[128];
+    assert_int_equal(parse("{\"type\":\"join\",\"token\":\"abc.def.ghi\",\"id\":7}", &m, why,
+                           sizeof why),
+                     0);
+    assert_int_equal(m.type, TSN_SIG_JOIN);
+    assert_string_equal(m.token, "abc.def.ghi");
+    assert_null(m.sdp);
+    assert_int_equal(m.has_id, 1);
+    assert_int_equal(m.id, 7);
+    tsn_sig_msg_clear(&m);
+    assert_null(m.token);
+    assert_int_equal(m.has_id, 0);
+    /* Clearing twice is harmless. */
+    tsn_sig_msg_clear(&m);
+
+    /* Unknown fields are ignored; whitespace and key order do not matter. */
+    assert_int_equal(parse(" { \"future\" : [1,{\"x\":2}], \"token\" : \"t\", \"type\" : \"join\" }\n",
+                           &m, why, sizeof why),
+                     0);
+    assert_int_equal(m.type, TSN_SIG_JOIN);
+    assert_string_equal(m.token, "t");
+    assert_int_equal(m.has_id, 0);
+    tsn_sig_msg_clear(&m);
+
+    /* A token of exactly TSN_JWT_MAX_TOKEN bytes is accepted. */
+    char *big = malloc(TSN_JWT_MAX_TOKEN + 64);
+    assert_non_null(big);
+    int n = snprintf(big, 64, "{\"type\":\"join\",\"token\":\"");
+    memset(big + n, 'a', TSN_JWT_MAX_TOKEN);
+    strcpy(big + n + TSN_JWT_MAX_TOKEN, "\"}");
+    assert_int_equal(parse(big, &m, why, sizeof why), 0);
+    assert_int_equal(strlen(m.token), TSN_JWT_MAX_TOKEN);
+    tsn_sig_msg_clear(&m);
+    /* One more byte is not. */
+    n = snprintf(big, 64, "{\"type\":\"join\",\"token\":\"");
+    memset(big + n, 'a', TSN_JWT_MAX_TOKEN + 1);
+    strcpy(big + n + TSN_JWT_MAX_TOKEN + 1, "\"}");
+    REJECT(big, "'token'");
+    free(big);
+}
+
+static void test_publish_subscribe(void **state)
+{
+    static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=\"q\"\r\n";
+    struct tsn_sig_msg m;
+    char why[128];
+    char text[256];
+    snprintf(text, sizeof text, "{\"type\":\"publish\",\"id\":0,\"sdp\":%s}",
+             "\"v=0\\r\\no=- 1 1 IN IP4 0.0.0.0\\r\\ns=\\\"q\\\"\\r\\n\"");
+    assert_int_equal(parse(text, &m, why, sizeof why), 0);
+    assert_int_equal(m.type, TSN_SIG_PUBLISH);
+    assert_int_equal(m.has_id, 1);
+    assert_int_equal(m.id, 0);
+    assert_non_null(m.sdp);
+    assert_int_equal(m.sdp_len, strlen(sdp));
+    assert_string_equal(m.sdp, sdp);
+    assert_null(m.token);
+    tsn_sig_msg_clear(&m);
+
+    assert_int_equal(
+        parse("{\"type\":\"subscribe\",\"sdp\":\"v=0\\n\",\"id\":9007199254740993}", &m, why,
+              sizeof why),
+        0);
+    assert_int_equal(m.type, TSN_SIG_SUBSCRIBE);
+    assert_string_equal(m.sdp, "v=0\n");
+    assert_int_equal(m.sdp_len, 4);
+    assert_int_equal(m.id, 9007199254740993LL); /* exact: 64-bit, not a double */
+    tsn_sig_msg_clear(&m);
+
+    /* Non-ASCII UTF-8 is kept byte for byte. */
+    assert_int_equal(parse("{\"type\":\"publish\",\"sdp\":\"s=\\u00e9\xc3\xa9\"}", &m, why,
+                           sizeof why),
+                     0);
+    assert_string_equal(m.sdp, "s=\xc3\xa9\xc3\xa9");
+    assert_int_equal(m.sdp_len, 6);
+    tsn_sig_msg_clear(&m);
+}
+
+static void test_stop_ping(void **state)
+{
+    struct tsn_sig_msg m;
+    char why[128];
+    assert_int_equal(
+        parse("{\"type\":\"stop\",\"session\":\"" SESSION_ID "\",\"id\":3}", &m, why, sizeof why),
+        0);
+    assert_int_equal(m.type, TSN_SIG_STOP);
+    assert_string_equal(m.session, SESSION_ID);
+    assert_int_equal(m.id, 3);
+    tsn_sig_msg_clear(&m);
+
+    assert_int_equal(parse("{\"type\":\"ping\"}", &m, why, sizeof why), 0);
+    assert_int_equal(m.type, TSN_SIG_PING);
+    assert_int_equal(m.has_id, 0);
+    tsn_sig_msg_clear(&m);
+    assert_int_equal(parse("{\"type\":\"ping\",\"id\":42,\"token\":5}", &m, why, sizeof why), 0);
+    assert_int_equal(m.type, TSN_SIG_PING);
+    assert_int_equal(m.id, 42);
+    assert_null(m.token); /* fields of other types are not looked at */
+    tsn_sig_msg_clear(&m);
+}
+
+static void test_type_names(void **state)
+{
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_JOIN), "join");
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_PUBLISH), "publish");
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_SUBSCRIBE), "subscribe");
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_STOP), "stop");
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_PING), "ping");
+    assert_string_equal(tsn_sig_type_name((enum tsn_sig_type)0), "unknown");
+    assert_string_equal(tsn_sig_type_name((enum tsn_sig_type)99), "unknown");
+}
+
+static void test_rejects(void **state)
+{
+    /* Not JSON at all, or not one complete JSON text. */
+    REJECT("", "not valid JSON");
+    REJECT("hello", "not valid JSON");
+    REJECT("{\"type\":\"ping\"", "not valid JSON");
+    REJECT("{\"type\":\"ping\"} {}", "not valid JSON");
+    REJECT("{'type':'ping'}", "not valid JSON");
+    REJECT("{\"type\":\"ping\",}", "not valid JSON");
+    expect_reject("{\"type\":\"ping\"}\0", 16, "not valid JSON"); /* a NUL byte after it */
+    REJECT("{\"type\":\"join\",\"token\":\"a\\u0000b\"}", "not valid JSON");
+    REJECT("{\"type\":\"join\",\"token\":\"\xff\xfe\"}", "not valid JSON"); /* bad UTF-8 */
+    /* Not an object. */
+    REJECT("[{\"type\":\"ping\"}]", "JSON object");
+    REJECT("[]", "JSON object");
+    /* Type missing, not a string, unknown. */
+    REJECT("{}", "'type'");
+    REJECT("{\"id\":1}", "'type'");
+    REJECT("{\"type\":1}", "'type'");
+    REJECT("{\"type\":null}", "'type'");
+    REJECT("{\"type\":[\"ping\"]}", "'type'");
+    REJECT("{\"type\":\"dance\"}", "unknown message type");
+    REJECT("{\"type\":\"PING\"}", "unknown message type");
+    REJECT("{\"type\":\"\"}", "unknown message type");
+    /* The id. */
+    REJECT("{\"type\":\"ping\",\"id\":-1}", "'id'");
+    REJECT("{\"type\":\"ping\",\"id\":1.5}", "'id'");
+    REJECT("{\"type\":\"ping\",\"id\":\"7\"}", "'id'");
+    REJECT("{\"type\":\"ping\",\"id\":null}", "'id'");
+    /* join's token. */
+    REJECT("{\"type\":\"join\"}", "'token' must be a string");
+    REJECT("{\"type\":\"join\",\"token\":5}", "'token' must be a string");
+    REJECT("{\"type\":\"join\",\"token\":null}", "'token' must be a string");
+    REJECT("{\"type\":\"join\",\"token\":{}}", "'token' must be a string");
+    REJECT("{\"type\":\"join\",\"token\":\"\"}", "'token' is empty");
+    /* publish / subscribe sdp. */
+    REJECT("{\"type\":\"publish\"}", "'sdp' must be a string");
+    REJECT("{\"type\":\"publish\",\"sdp\":\"\"}", "'sdp' is empty");
+    REJECT("{\"type\":\"subscribe\",\"sdp\":\"\"}", "'sdp' is empty");
+    REJECT("{\"type\":\"subscribe\",\"sdp\":true}", "'sdp' must be a string");
+    /* stop's session: exactly 32 lower-case hex characters. */
+    REJECT("{\"type\":\"stop\"}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":5}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":\"\"}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":\"0123456789abcdef0123456789abcde\"}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":\"0123456789abcdef0123456789abcdef0\"}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":\"0123456789ABCDEF0123456789abcdef\"}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":\"0123456789abcdeg0123456789abcdef\"}", "'session'");
+    REJECT("{\"type\":\"stop\",\"session\":\"../../0123456789abcdef0123456789\"}", "'session'");
+    /* Duplicate keys: which one counts would be ambiguous. */
+    REJECT("{\"type\":\"ping\",\"type\":\"join\",\"token\":\"x\"}", "not valid JSON");
+    REJECT("{\"type\":\"join\",\"token\":\"a\",\"token\":\"b\"}", "not valid JSON");
+}
+
+static void test_size_limit(void **state)
+{
+    /* A valid publish of exactly TSN_SIG_MAX_MESSAGE bytes is accepted... */
+    size_t max = TSN_SIG_MAX_MESSAGE;
+    char *buf = malloc(max + 2);
+    assert_non_null(buf);
+    static const char head[] = "{\"type\":\"publish\",\"sdp\":\"";
+    size_t h = sizeof head - 1;
+    memcpy(buf, head, h);
+    memset(buf + h, 'v', max - h - 2);
+    memcpy(buf + max - 2, "\"}", 2);
+    struct tsn_sig_msg m;
+    char why[128];
+    assert_int_equal(tsn_sig_parse(buf, max, &m, why, sizeof why), 0);
+    assert_int_equal(m.sdp_len, max - h - 2);
+    assert_int_equal(strlen(m.sdp), m.sdp_len);
+    tsn_sig_msg_clear(&m);
+    /* ...one byte more (even harmless whitespace) is not. */
+    buf[max] = ' ';
+    expect_reject(buf, max + 1, "too large");
+    free(buf);
+}
+
+/* `why` may be small or empty; the reason is truncated, never overflowed. */
+static void test_small_why(void **state)
+{
+    struct tsn_sig_msg m;
+    char why[8];
+    memset(why, 'X', sizeof why);
+    assert_int_equal(parse("{\"type\":\"dance\"}", &m, why, sizeof why), -EBADMSG);
+    assert_int_equal(strlen(why), sizeof why - 1);
+    assert_int_equal(parse("{\"type\":\"join\"}", &m, NULL, 0), -EBADMSG);
+    assert_int_equal(parse("nope", &m, NULL, 0), -EBADMSG);
+}
+
+/* Parses a formatter's output (taking ownership of `text`). */
+static json_t *load(char *text)
+{
+    assert_non_null(text);
+    json_error_t err;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        fail_msg("formatter output is not JSON (%s): %s", err.text, text);
+    assert_true(json_is_object(j));
+    /* Compact: one line, so one WebSocket text frame per message. */
+    assert_null(strchr(text, '\n'));
+    free(text);
+    return j;
+}
+
+static void expect_str(json_t *j, const char *key, const char *want)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_string(v))
+        fail_msg("field '%s' is not a string", key);
+    assert_int_equal(json_string_length(v), strlen(want));
+    assert_string_equal(json_string_value(v), want);
+}
+
+static void expect_int(json_t *j, const char *key, json_int_t want)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_integer(v))
+        fail_msg("field '%s' is not an integer", key);
+    assert_int_equal(json_integer_value(v), want);
+}
+
+static void test_welcome(void **state)
+{
+    json_t *j = load(tsn_sig_welcome("ward-7", "dr.who@example", "clinician", 12));
+    expect_str(j, "type", "welcome");
+    expect_int(j, "protocol", TSN_SIG_PROTOCOL);
+    expect_str(j, "room", "ward-7");
+    expect_int(j, "id", 12);
+    json_t *you = json_object_get(j, "you");
+    assert_true(json_is_object(you));
+    expect_str(you, "sub", "dr.who@example");
+    expect_str(you, "role", "clinician");
+    assert_int_equal(json_object_size(j), 5);
+    json_decref(j);
+
+    j = load(tsn_sig_welcome("r", "s", "observer", -1));
+    assert_null(json_object_get(j, "id"));
+    assert_int_equal(json_object_size(j), 4);
+    json_decref(j);
+}
+
+static void test_answer(void **state)
+{
+    /* An SDP with CRLFs, quotes and a backslash survives the round trip. */
+    static const char sdp[] = "v=0\r\ns=\"x\\y\"\r\na=ice-lite\r\n";
+    json_t *j = load(tsn_sig_answer(SESSION_ID, sdp, 5));
+    expect_str(j, "type", "answer");
+    expect_str(j, "session", SESSION_ID);
+    expect_str(j, "sdp", sdp);
+    expect_int(j, "id", 5);
+    assert_int_equal(json_object_size(j), 4);
+    json_decref(j);
+    j = load(tsn_sig_answer(SESSION_ID, sdp, -1));
+    assert_null(json_object_get(j, "id"));
+    json_decref(j);
+    /* id 0 is an id. */
+    j = load(tsn_sig_answer(SESSION_ID, sdp, 0));
+    expect_int(j, "id", 0);
+    json_decref(j);
+}
+
+static void test_session_state_stopped_pong(void **state)
+{
+    json_t *j = load(tsn_sig_session_state(SESSION_ID, "closed", "DTLS failed"));
+    expect_str(j, "type", "session");
+    expect_str(j, "session", SESSION_ID);
+    expect_str(j, "state", "closed");
+    expect_str(j, "reason", "DTLS failed");
+    assert_null(json_object_get(j, "id"));
+    json_decref(j);
+    j = load(tsn_sig_session_state(SESSION_ID, "connected", NULL));
+    expect_str(j, "state", "connected");
+    expect_str(j, "reason", "");
+    json_decref(j);
+
+    j = load(tsn_sig_stopped(SESSION_ID, 77));
+    expect_str(j, "type", "stopped");
+    expect_str(j, "session", SESSION_ID);
+    expect_int(j, "id", 77);
+    assert_int_equal(json_object_size(j), 3);
+    json_decref(j);
+
+    j = load(tsn_sig_pong(INT64_C(1) << 40));
+    expect_str(j, "type", "pong");
+    expect_int(j, "id", INT64_C(1) << 40);
+    assert_int_equal(json_object_size(j), 2);
+    json_decref(j);
+    j = load(tsn_sig_pong(-1));
+    assert_int_equal(json_object_size(j), 1);
+    json_decref(j);
+}
+
+static void test_error(void **state)
+{
+    json_t *j = load(tsn_sig_error(400, "field 'sdp' is empty", "publish", 3));
+    expect_str(j, "type", "error");
+    expect_int(j, "code", 400);
+    expect_str(j, "reason", "field 'sdp' is empty");
+    expect_str(j, "ref", "publish");
+    expect_int(j, "id", 3);
+    json_decref(j);
+    j = load(tsn_sig_error(403, "role 'observer' may not do this", NULL, -1));
+    expect_int(j, "code", 403);
+    expect_str(j, "ref", "");
+    assert_null(json_object_get(j, "id"));
+    json_decref(j);
+}
+
+/* Missing or non-UTF-8 inputs give NULL rather than broken JSON. */
+static void test_formatter_bad_input(void **state)
+{
+    assert_null(tsn_sig_answer(NULL, "v=0", 1));
+    assert_null(tsn_sig_answer(SESSION_ID, NULL, 1));
+    assert_null(tsn_sig_welcome(NULL, "s", "observer", 1));
+    assert_null(tsn_sig_error(400, NULL, "x", 1));
+    assert_null(tsn_sig_answer(SESSION_ID, "v=0\xff", 1));
+}
+
+/* A parsed message's fields go back out through the formatters unchanged. */
+static void test_round_trip(void **state)
+{
+    struct tsn_sig_msg m;
+    char why[128];
+    assert_int_equal(parse("{\"type\":\"subscribe\",\"id\":31,\"sdp\":\"v=0\\r\\na=x:\\\"y\\\"\\r\\n\"}",
+                           &m, why, sizeof why),
+                     0);
+    json_t *j = load(tsn_sig_answer(SESSION_ID, m.sdp, m.id));
+    expect_str(j, "sdp", m.sdp);
+    expect_int(j, "id", 31);
+    json_decref(j);
+    j = load(tsn_sig_error(406, "no codec", tsn_sig_type_name(m.type), m.id));
+    expect_str(j, "ref", "subscribe");
+    json_decref(j);
+    tsn_sig_msg_clear(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_join),
+        cmocka_unit_test(test_publish_subscribe),
+        cmocka_unit_test(test_stop_ping),
+        cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_small_why),
+        cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_session_state_stopped_pong),
+        cmocka_unit_test(test_error),
+        cmocka_unit_test(test_formatter_bad_input),
+        cmocka_unit_test(test_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

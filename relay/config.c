@@ -40,7 +40,7 @@ void tsn_config_usage(const char *prog)
     printf("Usage: %s [options]\n"
            "Telesono relay: HTTPS + WSS signalling, WHIP/WHEP, and a WebRTC media relay.\n\n"
            "  --listen HOST:PORT     HTTPS/WSS address (default 127.0.0.1:8443)\n"
-           "  --media-port N         UDP media port (default 8443)\n"
+           "  --media-port N         UDP media port (default: the listen port's number)\n"
            "  --public-ip IP         address advertised in ICE candidates (default: listen host)\n"
            "  --data-dir DIR         state directory (default ./telesono-data)\n"
            "  --cert FILE --key FILE TLS certificate and key (PEM); default: a self-signed\n"
@@ -201,7 +201,7 @@ static int set_defaults(struct tsn_config *c)
     memset(c, 0, sizeof *c);
     strcpy(c->listen_host, "127.0.0.1");
     c->listen_port = 8443;
-    c->media_port = 8443;
+    c->media_port = 0; /* 0 = the listen port's number */
     strcpy(c->data_dir, "./telesono-data");
     c->log_level = TSN_LOG_INFO;
     c->max_peers = 2048;
@@ -235,6 +235,8 @@ static int derive_paths(struct tsn_config *c)
         }
         snprintf(c->public_ip, sizeof c->public_ip, "%s", c->listen_host);
     }
+    if (c->media_port == 0)
+        c->media_port = c->listen_port; /* one number for TCP and UDP by default */
     if (c->cert_path[0] == '\0')
         snprintf(c->cert_path, sizeof c->cert_path, "%s/cert.pem", c->data_dir);
     if (c->key_path[0] == '\0')

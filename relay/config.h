@@ -10,7 +10,7 @@
 struct tsn_config {
     char listen_host[64];   /* --listen HOST:PORT, default 127.0.0.1:8443 */
     uint16_t listen_port;
-    uint16_t media_port;    /* --media-port, default 8443 (UDP) */
+    uint16_t media_port;    /* --media-port, default: the listen port number (UDP) */
     char public_ip[64];     /* --public-ip, advertised candidate; default listen host */
     char data_dir[400];     /* --data-dir, default ./telesono-data */
     char cert_path[512];    /* --cert; "" = <data-dir>/cert.pem, created if missing */

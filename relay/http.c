@@ -153,6 +153,12 @@ static void handle_offer(struct request *q, enum tsn_peer_kind kind, struct repl
     unsigned roles = kind == TSN_PEER_PUBLISHER ? TSN_ROLES_PUBLISH : TSN_ROLES_VIEW;
     if (authorize(q, roles, &who, out))
         return;
+    int64_t peers = atomic_load(&q->r->metrics.peers_publishers) +
+                    atomic_load(&q->r->metrics.peers_subscribers);
+    if (peers >= (int64_t)q->r->cfg.max_peers) {
+        reply_text(out, 503, "relay is full: try another relay or later");
+        return;
+    }
     if (!q->pss->body || q->pss->body_len == 0) {
         reply_text(out, 400, "empty body: send an SDP offer (application/sdp)");
         return;
@@ -194,7 +200,7 @@ static void on_delete(struct request *q, struct reply *out)
     struct tsn_claims who;
     if (authorize(q, TSN_ROLES_ANY_MEDIA, &who, out))
         return;
-    if (tsn_sessions_delete(q->r->sessions, q->room, q->session, NULL) == 204) {
+    if (tsn_sessions_delete(q->r->sessions, q->room, q->session, who.sub, NULL) == 204) {
         out->status = 200;
         out->content_type = "text/plain";
         return;
@@ -345,7 +351,8 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *uri)
     snprintf(pss->path, sizeof pss->path, "%s", uri ? uri : "/");
     if (lws_hdr_copy(wsi, pss->auth, sizeof pss->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
         pss->auth[0] = '\0';
-    if (pss->method == M_POST || pss->method == M_PATCH)
+    if ((pss->method == M_POST || pss->method == M_PATCH) &&
+        lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
         return 0; /* wait for the body */
     return respond(wsi, pss);
 }
@@ -469,7 +476,7 @@ static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 static void ws_on_stop(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 {
     struct tsn_relay *r = relay_of(wsi);
-    if (tsn_sessions_delete(r->sessions, pss->who.room, m->session, wsi) != 204) {
+    if (tsn_sessions_delete(r->sessions, pss->who.room, m->session, NULL, wsi) != 204) {
         ws_error(wsi, pss, 404, "no such session", m);
         return;
     }

@@ -21,6 +21,7 @@ struct tsn_kf_cache {
     unsigned max;
     enum kf_state state;
     uint32_t skip_ts;
+    int building_picture; /* the unit being built holds the keyframe picture */
     struct kf_buf bufs[2];
     struct kf_buf *building, *ready;
 };
@@ -95,54 +96,53 @@ static int contiguous(const struct kf_buf *b)
     return b->n > 0;
 }
 
-/* Whether a keyframe packet of timestamp `ts` starts a new frame. */
-static int starts_frame(const struct tsn_kf_cache *k, uint32_t ts)
+/* Ends the access unit being built: it becomes the cached keyframe if it
+ * holds the keyframe picture and no packet is missing. Either way, the rest
+ * of that timestamp's packets (later slices) start nothing. */
+static int finish(struct tsn_kf_cache *k)
 {
-    switch (k->state) {
-    case KF_IDLE: return 1;
-    case KF_BUILDING: return ts != k->building->timestamp;
-    case KF_SKIPPING: return ts != k->skip_ts;
+    uint32_t ts = k->building->timestamp;
+    int done = k->building_picture && contiguous(k->building);
+    if (done) {
+        struct kf_buf *t = k->ready;
+        k->ready = k->building;
+        k->building = t;
     }
-    return 0;
+    give_up(k, ts);
+    return done;
 }
 
 int tsn_kf_cache_offer(struct tsn_kf_cache *k, const uint8_t *pkt, size_t len,
-                       const struct tsn_rtp_hdr *h, int is_key)
+                       const struct tsn_rtp_hdr *h, unsigned key_flags)
 {
-    if (is_key && starts_frame(k, h->timestamp)) {
+    int completed = 0;
+    if (len > TSN_RTP_MAX_PACKET)
+        return 0;
+    /* A new timestamp ends the access unit even if its marker was lost. */
+    if (k->state == KF_BUILDING && h->timestamp != k->building->timestamp)
+        completed = finish(k);
+    if (k->state == KF_SKIPPING && h->timestamp != k->skip_ts)
+        k->state = KF_IDLE;
+    if (k->state == KF_IDLE) {
+        if (!(key_flags & TSN_KEY_START))
+            return completed;
         k->state = KF_BUILDING;
+        k->building_picture = 0;
         k->building->n = 0;
         k->building->timestamp = h->timestamp;
     }
     if (k->state != KF_BUILDING)
-        return 0;
-    struct kf_buf *b = k->building;
-    if (h->timestamp != b->timestamp) {
-        /* A late packet of an earlier frame says nothing about this one. */
-        if (b->n > 0 && tsn_seq_diff(b->seq[0], h->seq) < 0)
-            return 0;
-        /* The next frame began before we saw this one's marker: incomplete. */
-        give_up(k, b->timestamp);
-        return 0;
-    }
-    if (len > TSN_RTP_MAX_PACKET) {
-        give_up(k, b->timestamp); /* a packet we cannot keep: the frame has a hole */
-        return 0;
-    }
+        return completed;
     append(k, pkt, len, h->seq);
-    if (!h->marker || k->state != KF_BUILDING)
-        return 0;
-    /* Complete or not, this frame is done: its stragglers start nothing. */
-    k->state = KF_SKIPPING;
-    k->skip_ts = b->timestamp;
-    if (!contiguous(b)) {
-        b->n = 0;
-        return 0;
-    }
-    k->ready = b;
-    k->building = b == &k->bufs[0] ? &k->bufs[1] : &k->bufs[0];
-    k->building->n = 0;
-    return 1;
+    if (k->state != KF_BUILDING)
+        return completed; /* too large: given up */
+    if (key_flags & TSN_KEY_PICTURE)
+        k->building_picture = 1;
+    /* The marker ends the access unit, unless it closed a parameter-set-only
+     * packet (some packetizers mark those): then wait for the picture. */
+    if (h->marker && k->building_picture)
+        completed |= finish(k);
+    return completed;
 }
 
 unsigned tsn_kf_cache_count(const struct tsn_kf_cache *k)

@@ -17,13 +17,16 @@ struct tsn_kf_cache;
 struct tsn_kf_cache *tsn_kf_cache_new(unsigned max_packets);
 void tsn_kf_cache_free(struct tsn_kf_cache *k);
 
-/* Offers a plaintext RTP packet of the stream. `is_key` says whether the
- * packet itself carries keyframe data (tsn_h264_is_keyframe and friends).
- * Returns 1 when this packet completed a keyframe (now the cached one), else 0.
- * A keyframe is complete when its marker packet arrived and its sequence
- * numbers are contiguous; a keyframe with a gap or too many packets is dropped. */
+/* Offers a plaintext RTP packet of the stream. `key_flags` are the packet's
+ * TSN_KEY_* flags (tsn_h264_key_flags, tsn_vp8_key_flags): a packet with
+ * TSN_KEY_START begins an access unit to cache; the unit is kept only if some
+ * packet of it had TSN_KEY_PICTURE. Returns 1 when a keyframe was completed
+ * (now the cached one) by this call, else 0. A unit is complete at its marker
+ * packet (once it holds the picture) or when the next timestamp begins, and
+ * only if its sequence numbers are contiguous; a unit with a gap or more
+ * packets than fit is dropped, and the previous keyframe stays cached. */
 int tsn_kf_cache_offer(struct tsn_kf_cache *k, const uint8_t *pkt, size_t len,
-                       const struct tsn_rtp_hdr *h, int is_key);
+                       const struct tsn_rtp_hdr *h, unsigned key_flags);
 /* Packets of the complete keyframe, in sequence order (0 if none). */
 unsigned tsn_kf_cache_count(const struct tsn_kf_cache *k);
 /* Packet i (transfer none; valid until the next offer). */

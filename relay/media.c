@@ -97,6 +97,9 @@ void tsn_media_post_event(struct tsn_media *m, enum tsn_media_event_type type, u
         ev->type = type;
         ev->peer_id = peer_id;
         snprintf(ev->reason, sizeof ev->reason, "%s", reason ? reason : "");
+    } else {
+        tsn_warn("[peer %llu] signalling event queue full: event dropped",
+                 (unsigned long long)peer_id);
     }
     pthread_mutex_unlock(&m->lock);
     if (m->wake)

@@ -41,7 +41,7 @@ static int load_tls_cert(struct tsn_relay *r)
                     r->cfg.key_path, why);
             return -1;
         }
-        c = tsn_cert_generate("telesono-relay", 365);
+        c = tsn_cert_generate(r->cfg.listen_host, 365);
         if (!c || tsn_cert_save(c, r->cfg.cert_path, r->cfg.key_path) != 0) {
             tsn_err("[relay] cannot create a self-signed certificate in %s", r->cfg.data_dir);
             tsn_cert_free(c);
@@ -66,7 +66,7 @@ static int load_secret(struct tsn_relay *r)
                         : tsn_secret_load(r->cfg.secret_file, r->secret, sizeof r->secret,
                                           &r->secret_len, why, sizeof why);
     if (rc != 0) {
-        tsn_err("[relay] token secret %s: %s", r->cfg.secret_file, why);
+        tsn_err("[relay] token secret: %s", why);
         return -1;
     }
     r->auth = (struct tsn_auth){.key = r->secret, .key_len = r->secret_len, .leeway_s = 5};

@@ -13,6 +13,7 @@
 #include "dtls.h"
 #include "media.h"
 #include "metrics.h"
+#include "secret.h"
 #include "session.h"
 
 struct lws_context;
@@ -20,7 +21,7 @@ struct lws_context;
 struct tsn_relay {
     struct tsn_config cfg;
     struct tsn_metrics metrics;
-    uint8_t secret[1024];
+    uint8_t secret[TSN_SECRET_MAX_BYTES];
     size_t secret_len;
     struct tsn_auth auth;
     struct tsn_cert *dtls_cert;    /* owned; ephemeral, one per run */

@@ -385,12 +385,14 @@ void tsn_room_on_rtp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size
     }
     update_rx_stats(m, p, &h);
     const uint8_t *payload = pkt + h.header_len;
-    int is_key = st->codec == TSN_CODEC_VP8 ? tsn_vp8_is_keyframe(payload, h.payload_len)
-                                            : tsn_h264_is_keyframe(payload, h.payload_len);
-    tsn_rtx_cache_put(st->rtx, h.seq, pkt, len, (uint32_t)is_key);
-    if (tsn_kf_cache_offer(st->kf, pkt, len, &h, is_key)) {
+    unsigned key = st->codec == TSN_CODEC_VP8 ? tsn_vp8_key_flags(payload, h.payload_len)
+                                              : tsn_h264_key_flags(payload, h.payload_len);
+    int is_key = (key & TSN_KEY_START) != 0;
+    tsn_rtx_cache_put(st->rtx, h.seq, pkt, len, key);
+    if (tsn_kf_cache_offer(st->kf, pkt, len, &h, key)) {
         st->kf_generation = st->generation;
         tsn_metric_add(&m->metrics->keyframes_cached, 1);
+        tsn_debug("[room %u] keyframe cached: %u packets", r->id, tsn_kf_cache_count(st->kf));
     }
     if (h.payload_len == 0)
         return; /* padding-only probe: nothing to forward */
@@ -416,6 +418,8 @@ static void on_nack_seq(void *user, uint16_t seq_out)
     if (s->fwd.generation != st->generation || s->fwd.waiting_keyframe ||
         tsn_seq_diff(s->fwd.rebase_seq_out, seq_out) < 0 ||
         tsn_seq_diff(seq_out, s->fwd.last_seq_out) < 0) {
+        tsn_debug("[room %u peer %llu] NACK %u outside mapping (rebase %u last %u)", c->r->id,
+                  (unsigned long long)s->id, seq_out, s->fwd.rebase_seq_out, s->fwd.last_seq_out);
         tsn_metric_add(&c->m->metrics->rtx_misses, 1);
         return;
     }
@@ -424,6 +428,8 @@ static void on_nack_seq(void *user, uint16_t seq_out)
     const uint8_t *pkt = tsn_rtx_cache_get(st->rtx, seq_in, &len, NULL);
     struct tsn_rtp_hdr h;
     if (!pkt || tsn_rtp_parse(pkt, len, &h) != 0) {
+        tsn_debug("[room %u peer %llu] NACK %u (in %u) not cached", c->r->id,
+                  (unsigned long long)s->id, seq_out, seq_in);
         tsn_metric_add(&c->m->metrics->rtx_misses, 1);
         return;
     }

@@ -211,17 +211,19 @@ int tsn_rtp_find_ext(const struct tsn_rtp_hdr *h, uint8_t id, const uint8_t **da
     return -ENOENT;
 }
 
-static int h264_nal_is_key(uint8_t nal_type)
+static unsigned h264_nal_key_flags(uint8_t nal_type)
 {
-    return nal_type == H264_NAL_IDR || nal_type == H264_NAL_SPS;
+    if (nal_type == H264_NAL_IDR)
+        return TSN_KEY_START | TSN_KEY_PICTURE;
+    return nal_type == H264_NAL_SPS ? TSN_KEY_START : 0;
 }
 
 /* RFC 6184 5.7.1: after the STAP-A byte, each NAL is a 16-bit size and that
  * many bytes. The whole aggregate must be well formed before any of its NALs
  * counts, as a depacketizer would drop a broken one entirely. */
-static int h264_stapa_is_keyframe(const uint8_t *p, size_t len)
+static unsigned h264_stapa_key_flags(const uint8_t *p, size_t len)
 {
-    int key = 0;
+    unsigned key = 0;
     size_t off = 1;
     while (off < len) {
         if (len - off < 2)
@@ -230,30 +232,39 @@ static int h264_stapa_is_keyframe(const uint8_t *p, size_t len)
         off += 2;
         if (nal_bytes == 0 || nal_bytes > len - off)
             return 0;
-        if (h264_nal_is_key(p[off] & 0x1F))
-            key = 1;
+        key |= h264_nal_key_flags(p[off] & 0x1F);
         off += nal_bytes;
     }
     return key;
 }
 
-int tsn_h264_is_keyframe(const uint8_t *payload, size_t len)
+unsigned tsn_h264_key_flags(const uint8_t *payload, size_t len)
 {
     if (!payload || len < 1)
         return 0;
     uint8_t type = payload[0] & 0x1F;
     if (type >= 1 && type <= 23)
-        return h264_nal_is_key(type);
+        return h264_nal_key_flags(type);
     if (type == H264_NAL_STAPA)
-        return h264_stapa_is_keyframe(payload, len);
+        return h264_stapa_key_flags(payload, len);
     if (type == H264_NAL_FUA) {
         /* RFC 6184 5.8: FU indicator, then the FU header (S E R type). Only
          * the start fragment begins the frame a decoder can start from. */
         if (len < 2)
             return 0;
-        return (payload[1] & H264_FU_START) && h264_nal_is_key(payload[1] & 0x1F);
+        return (payload[1] & H264_FU_START) ? h264_nal_key_flags(payload[1] & 0x1F) : 0;
     }
     return 0; /* STAP-B, MTAP, FU-B: not used in packetization-mode 1 */
+}
+
+int tsn_h264_is_keyframe(const uint8_t *payload, size_t len)
+{
+    return tsn_h264_key_flags(payload, len) != 0;
+}
+
+unsigned tsn_vp8_key_flags(const uint8_t *payload, size_t len)
+{
+    return tsn_vp8_is_keyframe(payload, len) ? TSN_KEY_START | TSN_KEY_PICTURE : 0;
 }
 
 /* Returns the offset of the VP8 payload header after the RFC 7741 payload

@@ -59,6 +59,16 @@ int tsn_rtp_find_ext(const struct tsn_rtp_hdr *h, uint8_t id, const uint8_t **da
 int tsn_h264_is_keyframe(const uint8_t *payload, size_t len);
 int tsn_vp8_is_keyframe(const uint8_t *payload, size_t len);
 
+/* Finer keyframe flags. TSN_KEY_START: a decoder may start at this packet
+ * (SPS or the start of an IDR slice; a VP8 key frame). TSN_KEY_PICTURE: the
+ * packet carries the keyframe picture itself (IDR slice start; VP8 key frame).
+ * Publishers may send SPS/PPS in a packet of their own, even with the marker
+ * bit set, before the IDR: only PICTURE says the access unit is decodable. */
+#define TSN_KEY_START 1u
+#define TSN_KEY_PICTURE 2u
+unsigned tsn_h264_key_flags(const uint8_t *payload, size_t len);
+unsigned tsn_vp8_key_flags(const uint8_t *payload, size_t len);
+
 /* Serial-number arithmetic on 16-bit sequence numbers: the signed distance
  * from a to b (b - a), in -32768..32767. */
 static inline int tsn_seq_diff(uint16_t a, uint16_t b)

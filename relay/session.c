@@ -16,6 +16,7 @@ struct session {
     enum tsn_peer_kind kind;
     enum tsn_codec codec;
     char room[TSN_ROOM_MAX + 1];
+    char sub[TSN_SUB_MAX + 1]; /* who created it: only they may end it */
     void *owner; /* nullable WebSocket (transfer none) */
     struct session *next;
 };
@@ -104,12 +105,15 @@ static int check_transport(const struct tsn_sdp_media *v, enum tsn_peer_kind kin
     return 0;
 }
 
-static void new_session_id(char out[TSN_SESSION_ID_LEN + 1])
+/* Session ids are the WHIP/WHEP resource names: unguessable, 128 bits. */
+static int new_session_id(char out[TSN_SESSION_ID_LEN + 1])
 {
     unsigned char raw[TSN_SESSION_ID_LEN / 2];
-    RAND_bytes(raw, sizeof raw);
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
 }
 
 static int build_answer(const struct tsn_sessions *s, const struct tsn_sdp *offer, int video,
@@ -192,10 +196,12 @@ int tsn_sessions_offer(struct tsn_sessions *s, enum tsn_peer_kind kind,
     enum tsn_codec got;
     int ci = tsn_sdp_pick_codec(v, want, &got);
     if (ci < 0) {
-        snprintf(why, why_len,
-                 want == TSN_CODEC_VP8 ? "the stream is VP8 and the offer has no VP8"
-                                       : "no acceptable codec: offer H.264 (packetization-mode=1, "
-                                         "constrained baseline) or VP8");
+        snprintf(why, why_len, "%s",
+                 want == TSN_CODEC_VP8    ? "the stream is VP8 and the offer has no VP8"
+                 : want == TSN_CODEC_H264 ? "the stream is H.264 and the offer has no H.264 "
+                                            "(packetization-mode=1, constrained baseline)"
+                                          : "no acceptable codec: offer H.264 "
+                                            "(packetization-mode=1, constrained baseline) or VP8");
         status = 406;
         goto out;
     }
@@ -207,16 +213,21 @@ int tsn_sessions_offer(struct tsn_sessions *s, enum tsn_peer_kind kind,
         goto out;
     }
     if (build_answer(s, offer, video, p, ci, answer, answer_cap) < 0) {
-        snprintf(why, why_len, "the answer does not fit");
+        snprintf(why, why_len, "cannot build an answer for this offer");
         status = 500;
         goto out;
     }
-    new_session_id(sess->id);
+    if (new_session_id(sess->id) != 0) {
+        snprintf(why, why_len, "no randomness available");
+        status = 503;
+        goto out;
+    }
     sess->peer_id = p->id;
     sess->kind = kind;
     sess->codec = got;
     sess->owner = owner;
     snprintf(sess->room, sizeof sess->room, "%s", who->room);
+    snprintf(sess->sub, sizeof sess->sub, "%s", who->sub);
     tsn_info("[peer %llu] %s session created (%s)", (unsigned long long)p->id,
              tsn_peer_kind_name(kind), got == TSN_CODEC_VP8 ? "VP8" : "H.264");
     if (tsn_media_add_peer(s->media, p) != 0) { /* takes p even on error */
@@ -248,12 +259,12 @@ static void unlink_session(struct tsn_sessions *s, struct session **pp)
 }
 
 int tsn_sessions_delete(struct tsn_sessions *s, const char *room, const char *id,
-                        void *owner_only)
+                        const char *sub, void *owner_only)
 {
     for (struct session **pp = &s->list; *pp; pp = &(*pp)->next) {
         struct session *x = *pp;
         if (strcmp(x->id, id) != 0 || strcmp(x->room, room) != 0 ||
-            (owner_only && x->owner != owner_only))
+            (sub && strcmp(x->sub, sub) != 0) || (owner_only && x->owner != owner_only))
             continue;
         tsn_media_remove_peer(s->media, x->peer_id);
         unlink_session(s, pp);

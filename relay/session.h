@@ -37,10 +37,11 @@ int tsn_sessions_offer(struct tsn_sessions *s, enum tsn_peer_kind kind,
                        char session_id[TSN_SESSION_ID_LEN + 1], char *why, size_t why_len);
 
 /* Ends session `id` of `room`. 204, or 404 if there is no such session in
- * that room (other rooms' sessions are invisible). `owner_only` restricts
+ * that room created by subject `sub` (other rooms' and other subjects'
+ * sessions are invisible). `sub` NULL: any subject. `owner_only` restricts
  * to sessions created by that WebSocket. */
 int tsn_sessions_delete(struct tsn_sessions *s, const char *room, const char *id,
-                        void *owner_only);
+                        const char *sub, void *owner_only);
 
 /* Ends every session a closing WebSocket created. */
 void tsn_sessions_drop_owner(struct tsn_sessions *s, void *owner);

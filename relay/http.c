@@ -67,6 +67,17 @@ static struct tsn_relay *relay_of(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
+#define RELAY_FULL "relay is full: try another relay or later"
+
+/* Checked before an offer is answered, so a refused client gets a clear 503
+ * instead of an answer for a session the media thread will not take. */
+static int relay_full(struct tsn_relay *r)
+{
+    int64_t peers =
+        atomic_load(&r->metrics.peers_publishers) + atomic_load(&r->metrics.peers_subscribers);
+    return peers >= (int64_t)r->cfg.max_peers;
+}
+
 /* --- replies ---------------------------------------------------------- */
 
 static void reply_text(struct reply *out, int status, const char *text)
@@ -153,10 +164,8 @@ static void handle_offer(struct request *q, enum tsn_peer_kind kind, struct repl
     unsigned roles = kind == TSN_PEER_PUBLISHER ? TSN_ROLES_PUBLISH : TSN_ROLES_VIEW;
     if (authorize(q, roles, &who, out))
         return;
-    int64_t peers = atomic_load(&q->r->metrics.peers_publishers) +
-                    atomic_load(&q->r->metrics.peers_subscribers);
-    if (peers >= (int64_t)q->r->cfg.max_peers) {
-        reply_text(out, 503, "relay is full: try another relay or later");
+    if (relay_full(q->r)) {
+        reply_text(out, 503, RELAY_FULL);
         return;
     }
     if (!q->pss->body || q->pss->body_len == 0) {
@@ -200,12 +209,13 @@ static void on_delete(struct request *q, struct reply *out)
     struct tsn_claims who;
     if (authorize(q, TSN_ROLES_ANY_MEDIA, &who, out))
         return;
-    if (tsn_sessions_delete(q->r->sessions, q->room, q->session, who.sub, NULL) == 204) {
+    int status = tsn_sessions_delete(q->r->sessions, q->room, q->session, who.sub, NULL);
+    if (status == 204) {
         out->status = 200;
         out->content_type = "text/plain";
         return;
     }
-    reply_text(out, 404, "no such session");
+    reply_text(out, status, status == 404 ? "no such session" : "relay is busy, try again");
 }
 
 static void on_healthz(struct request *q, struct reply *out)
@@ -457,6 +467,10 @@ static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
         ws_error(wsi, pss, 403, "your role may not do this", m);
         return;
     }
+    if (relay_full(r)) {
+        ws_error(wsi, pss, 503, RELAY_FULL, m);
+        return;
+    }
     char *answer = malloc(32 * 1024);
     char why[256] = "";
     char id[TSN_SESSION_ID_LEN + 1];
@@ -476,8 +490,10 @@ static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 static void ws_on_stop(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 {
     struct tsn_relay *r = relay_of(wsi);
-    if (tsn_sessions_delete(r->sessions, pss->who.room, m->session, NULL, wsi) != 204) {
-        ws_error(wsi, pss, 404, "no such session", m);
+    int status = tsn_sessions_delete(r->sessions, pss->who.room, m->session, NULL, wsi);
+    if (status != 204) {
+        ws_error(wsi, pss, status, status == 404 ? "no such session" : "relay is busy, try again",
+                 m);
         return;
     }
     ws_queue(wsi, pss, tsn_sig_stopped(m->session, m->has_id ? m->id : -1));

@@ -116,13 +116,27 @@ int tsn_kf_cache_offer(struct tsn_kf_cache *k, const uint8_t *pkt, size_t len,
                        const struct tsn_rtp_hdr *h, unsigned key_flags)
 {
     int completed = 0;
-    if (len > TSN_RTP_MAX_PACKET)
-        return 0;
-    /* A new timestamp ends the access unit even if its marker was lost. */
-    if (k->state == KF_BUILDING && h->timestamp != k->building->timestamp)
-        completed = finish(k);
+    const struct kf_buf *b = k->building;
+    if (k->state == KF_BUILDING && h->timestamp != b->timestamp && b->n > 0) {
+        /* A late packet of an earlier access unit says nothing about this one. */
+        if (tsn_seq_diff(b->seq[0], h->seq) < 0)
+            return 0;
+        /* A new timestamp ends the unit even if no packet had the marker, but
+         * only if nothing is missing between the unit and this packet: a lost
+         * tail (the marker packet, say) must not be cached as a keyframe. */
+        if ((uint16_t)(b->seq[b->n - 1] + 1) == h->seq)
+            completed = finish(k);
+        else
+            give_up(k, b->timestamp);
+    }
     if (k->state == KF_SKIPPING && h->timestamp != k->skip_ts)
         k->state = KF_IDLE;
+    if (len > TSN_RTP_MAX_PACKET) {
+        /* A packet we cannot keep is a hole in its access unit. */
+        if (k->state == KF_BUILDING || (k->state == KF_IDLE && (key_flags & TSN_KEY_START)))
+            give_up(k, h->timestamp);
+        return completed;
+    }
     if (k->state == KF_IDLE) {
         if (!(key_flags & TSN_KEY_START))
             return completed;

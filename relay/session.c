@@ -228,14 +228,16 @@ int tsn_sessions_offer(struct tsn_sessions *s, enum tsn_peer_kind kind,
     sess->owner = owner;
     snprintf(sess->room, sizeof sess->room, "%s", who->room);
     snprintf(sess->sub, sizeof sess->sub, "%s", who->sub);
-    tsn_info("[peer %llu] %s session created (%s)", (unsigned long long)p->id,
-             tsn_peer_kind_name(kind), got == TSN_CODEC_VP8 ? "VP8" : "H.264");
+    uint64_t peer_id = p->id;
     if (tsn_media_add_peer(s->media, p) != 0) { /* takes p even on error */
         p = NULL;
+        answer[0] = '\0';
         snprintf(why, why_len, "relay is busy, try again");
         status = 503;
         goto out;
     }
+    tsn_info("[peer %llu] %s session created (%s)", (unsigned long long)peer_id,
+             tsn_peer_kind_name(kind), got == TSN_CODEC_VP8 ? "VP8" : "H.264");
     p = NULL;
     memcpy(session_id, sess->id, sizeof sess->id);
     sess->next = s->list;
@@ -266,7 +268,8 @@ int tsn_sessions_delete(struct tsn_sessions *s, const char *room, const char *id
         if (strcmp(x->id, id) != 0 || strcmp(x->room, room) != 0 ||
             (sub && strcmp(x->sub, sub) != 0) || (owner_only && x->owner != owner_only))
             continue;
-        tsn_media_remove_peer(s->media, x->peer_id);
+        if (tsn_media_remove_peer(s->media, x->peer_id) != 0)
+            return 503; /* media queue full: the session stays, the client may retry */
         unlink_session(s, pp);
         return 204;
     }
@@ -277,7 +280,10 @@ void tsn_sessions_drop_owner(struct tsn_sessions *s, void *owner)
 {
     for (struct session **pp = &s->list; *pp;) {
         if ((*pp)->owner == owner) {
-            tsn_media_remove_peer(s->media, (*pp)->peer_id);
+            /* If the media queue is full the peer ends at its consent timeout. */
+            if (tsn_media_remove_peer(s->media, (*pp)->peer_id) != 0)
+                tsn_warn("[peer %llu] media queue full: peer left to time out",
+                         (unsigned long long)(*pp)->peer_id);
             unlink_session(s, pp);
         } else {
             pp = &(*pp)->next;

@@ -38,7 +38,8 @@ int tsn_sessions_offer(struct tsn_sessions *s, enum tsn_peer_kind kind,
 
 /* Ends session `id` of `room`. 204, or 404 if there is no such session in
  * that room created by subject `sub` (other rooms' and other subjects'
- * sessions are invisible). `sub` NULL: any subject. `owner_only` restricts
+ * sessions are invisible), or 503 if the media thread cannot take the
+ * request now (the session is kept). `sub` NULL: any subject. `owner_only` restricts
  * to sessions created by that WebSocket. */
 int tsn_sessions_delete(struct tsn_sessions *s, const char *room, const char *id,
                         const char *sub, void *owner_only);

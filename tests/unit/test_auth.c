@@ -95,8 +95,8 @@ static void test_401(void **state)
     assert_int_equal(check("", "r", TSN_ROLES_VIEW, &who, why, sizeof why), 401);
     assert_string_equal(why, "missing bearer token");
 
-    static const char *const garbage[] = {"x", "a.b.c", "not a token", "....",
-                                          "eyJhbGciOiJIUzI1NiJ9..", "Bearer abc"};
+    static const char *const garbage[] = {
+        "x", "a.b.c", "not a token", "....", "eyJhbGciOiJIUzI1NiJ9..", "Bearer abc"};
     for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) {
         memset(&who, 0x55, sizeof who);
         assert_int_equal(check(garbage[i], "r", TSN_ROLES_VIEW, &who, why, sizeof why), 401);
@@ -114,8 +114,7 @@ static void test_401(void **state)
     assert_int_equal(check(tok, "r", TSN_ROLES_VIEW, &who, why, sizeof why), 0);
 
     /* Not valid yet. */
-    mint_with(key, sizeof key - 1, "r", TSN_ROLE_OBSERVER, now + 7200, now + 3600, tok,
-              sizeof tok);
+    mint_with(key, sizeof key - 1, "r", TSN_ROLE_OBSERVER, now + 7200, now + 3600, tok, sizeof tok);
     assert_int_equal(check(tok, "r", TSN_ROLES_VIEW, &who, why, sizeof why), 401);
     assert_string_equal(why + strlen("invalid token: "), tsn_jwt_strerror(TSN_JWT_ENOTYET));
 
@@ -236,21 +235,17 @@ static void test_header_to_check(void **state)
     snprintf(header, sizeof header, "Bearer %s", tok);
     assert_int_equal(check(tsn_auth_bearer(header), "icu", TSN_ROLES_VIEW, &who, why, sizeof why),
                      0);
-    assert_int_equal(check(tsn_auth_bearer("Basic x"), "icu", TSN_ROLES_VIEW, &who, why,
-                           sizeof why),
-                     401);
+    assert_int_equal(
+        check(tsn_auth_bearer("Basic x"), "icu", TSN_ROLES_VIEW, &who, why, sizeof why), 401);
     assert_string_equal(why, "missing bearer token");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accept),
-        cmocka_unit_test(test_401),
-        cmocka_unit_test(test_403),
-        cmocka_unit_test(test_reason_has_no_token),
-        cmocka_unit_test(test_bearer),
-        cmocka_unit_test(test_header_to_check),
+        cmocka_unit_test(test_accept), cmocka_unit_test(test_401),
+        cmocka_unit_test(test_403),    cmocka_unit_test(test_reason_has_no_token),
+        cmocka_unit_test(test_bearer), cmocka_unit_test(test_header_to_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

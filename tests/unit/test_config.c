@@ -1,8 +1,9 @@
 /* Unit tests for relay/config.c: defaults and derived paths, every flag in
  * both "--flag value" and "--flag=value" forms, config files (comments, blank
  * lines, spacing, CRLF), flags overriding the file in any order, bad values,
- * --help, IPv6 listen addresses, TELESONO_SECRET_FILE, and repeated parsing
- * in one process (getopt state). Error and usage text goes to stderr/stdout. */
+ * --help, the media port following the listen port, IPv6 listen addresses,
+ * TELESONO_SECRET_FILE, and repeated parsing in one process (getopt state).
+ * Error and usage text goes to stderr/stdout. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,12 +87,12 @@ static void test_defaults(void **state)
 static void test_all_flags(void **state)
 {
     struct tsn_config c;
-    assert_int_equal(PARSE(&c, "--listen", "10.1.2.3:9443", "--media-port", "50000",
-                           "--public-ip", "203.0.113.9", "--data-dir", "/var/lib/tsn", "--cert",
-                           "/etc/tsn/c.pem", "--key", "/etc/tsn/k.pem", "--secret-file",
-                           "/etc/tsn/secret", "--web-root", "/srv/www", "--log-level", "debug",
-                           "--max-peers", "100", "--rtx-cache", "512", "--pli-interval-ms", "0",
-                           "--consent-timeout", "3600"),
+    assert_int_equal(PARSE(&c, "--listen", "10.1.2.3:9443", "--media-port", "50000", "--public-ip",
+                           "203.0.113.9", "--data-dir", "/var/lib/tsn", "--cert", "/etc/tsn/c.pem",
+                           "--key", "/etc/tsn/k.pem", "--secret-file", "/etc/tsn/secret",
+                           "--web-root", "/srv/www", "--log-level", "debug", "--max-peers", "100",
+                           "--rtx-cache", "512", "--pli-interval-ms", "0", "--consent-timeout",
+                           "3600"),
                      TSN_CONFIG_OK);
     assert_string_equal(c.listen_host, "10.1.2.3");
     assert_int_equal(c.listen_port, 9443);
@@ -141,10 +142,33 @@ static void test_data_dir_derives_paths(void **state)
     assert_string_equal(c.secret_file, "/srv/tsn/secret");
     expect_defaults_except_paths(&c);
     /* An explicit secret file is not derived. */
-    assert_int_equal(PARSE(&c, "--data-dir", "/srv/tsn", "--secret-file", "/run/k"),
-                     TSN_CONFIG_OK);
+    assert_int_equal(PARSE(&c, "--data-dir", "/srv/tsn", "--secret-file", "/run/k"), TSN_CONFIG_OK);
     assert_string_equal(c.secret_file, "/run/k");
     assert_string_equal(c.cert_path, "/srv/tsn/cert.pem");
+}
+
+/* The UDP media port defaults to the listen port's number; --media-port
+ * (flag or file) sets it apart, in any order. */
+static void test_media_port_default(void **state)
+{
+    struct tsn_config c;
+    assert_int_equal(PARSE(&c, "--listen", "127.0.0.1:9000"), TSN_CONFIG_OK);
+    assert_int_equal(c.listen_port, 9000);
+    assert_int_equal(c.media_port, 9000);
+    assert_int_equal(PARSE(&c, "--media-port", "7000", "--listen", "127.0.0.1:9000"),
+                     TSN_CONFIG_OK);
+    assert_int_equal(c.media_port, 7000);
+    assert_int_equal(c.listen_port, 9000);
+    char path[64];
+    write_file(path, "listen = 127.0.0.1:9100\n");
+    assert_int_equal(PARSE(&c, "--config", path), TSN_CONFIG_OK);
+    assert_int_equal(c.media_port, 9100);
+    assert_int_equal(PARSE(&c, "--config", path, "--listen", "127.0.0.1:9200"), TSN_CONFIG_OK);
+    assert_int_equal(c.media_port, 9200);
+    assert_int_equal(PARSE(&c, "--config", path, "--media-port", "9300"), TSN_CONFIG_OK);
+    assert_int_equal(c.media_port, 9300);
+    assert_int_equal(c.listen_port, 9100);
+    unlink(path);
 }
 
 static void test_ipv6_listen(void **state)
@@ -173,9 +197,10 @@ static void test_parse_hostport(void **state)
     assert_int_equal(port, 65535);
 
     static const char *const bad[] = {
-        "",        "host",      ":80",       "host:",       "host:0",      "host:65536",
-        "host:70000", "host:-1", "host:80x", "host:0x50",  "[::1]",       "[::1]9000",
-        "[::1]:",  "[]:80",     "[::1:80",   "host:99999999999999999999",
+        "",         "host",       ":80",        "host:",
+        "host:0",   "host:65536", "host:70000", "host:-1",
+        "host:80x", "host:0x50",  "[::1]",      "[::1]9000",
+        "[::1]:",   "[]:80",      "[::1:80",    "host:99999999999999999999",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         port = 4242;
@@ -220,7 +245,9 @@ static void test_config_file(void **state)
     assert_int_equal(c.rtx_cache_packets, 2048);
 
     /* "--config=FILE" too. */
-    assert_int_equal(PARSE(&c, "--config=" "/nonexistent/x"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--config="
+                               "/nonexistent/x"),
+                     TSN_CONFIG_ERROR);
     char arg[80];
     snprintf(arg, sizeof arg, "--config=%s", path);
     assert_int_equal(PARSE(&c, arg), TSN_CONFIG_OK);
@@ -289,18 +316,17 @@ static void test_bad_values(void **state)
     assert_int_equal(PARSE(&c, "--rtx-cache", "32769"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--pli-interval-ms", "60001"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--consent-timeout", "0"), TSN_CONFIG_ERROR);
-    assert_int_equal(PARSE(&c, "--consent-timeout", "99999999999999999999999"),
-                     TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--consent-timeout", "99999999999999999999999"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--log-level", "verbose"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--log-level", "INFO"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--public-ip", ""), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--nope"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "-x"), TSN_CONFIG_ERROR);
-    assert_int_equal(PARSE(&c, "--media-port"), TSN_CONFIG_ERROR);  /* missing value */
-    assert_int_equal(PARSE(&c, "--help=yes"), TSN_CONFIG_ERROR);    /* takes none */
+    assert_int_equal(PARSE(&c, "--media-port"), TSN_CONFIG_ERROR); /* missing value */
+    assert_int_equal(PARSE(&c, "--help=yes"), TSN_CONFIG_ERROR);   /* takes none */
     assert_int_equal(PARSE(&c, "stray"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--media-port", "9000", "stray"), TSN_CONFIG_ERROR);
-    assert_int_equal(PARSE(&c, "--c", "x"), TSN_CONFIG_ERROR);      /* ambiguous */
+    assert_int_equal(PARSE(&c, "--c", "x"), TSN_CONFIG_ERROR); /* ambiguous */
     assert_int_equal(PARSE(&c, "--cert", "/c.pem"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--key", "/k.pem"), TSN_CONFIG_ERROR);
     assert_int_equal(PARSE(&c, "--config", "/nonexistent/telesono.conf"), TSN_CONFIG_ERROR);
@@ -416,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_all_flags, setup),
         cmocka_unit_test_setup(test_data_dir_derives_paths, setup),
+        cmocka_unit_test_setup(test_media_port_default, setup),
         cmocka_unit_test_setup(test_ipv6_listen, setup),
         cmocka_unit_test_setup(test_parse_hostport, setup),
         cmocka_unit_test_setup(test_config_file, setup),

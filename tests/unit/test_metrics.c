@@ -52,7 +52,10 @@ static const struct {
     const char *name;
     size_t offset;
 } counters[] = {
-#define C(field, metric) {metric, offsetof(struct tsn_metrics, field)}
+#define C(field, metric)                                                                           \
+    {                                                                                              \
+        metric, offsetof(struct tsn_metrics, field)                                                \
+    }
     C(packets_in, "telesono_packets_in_total"),
     C(bytes_in, "telesono_bytes_in_total"),
     C(packets_out, "telesono_packets_out_total"),
@@ -159,7 +162,7 @@ static void test_drop_reason_names(void **state)
     for (int r = 0; r < TSN_DROP_REASONS; r++)
         assert_string_equal(tsn_drop_reason_name((enum tsn_drop_reason)r), drop_names[r]);
     assert_string_equal(tsn_drop_reason_name(TSN_DROP_REASONS), "unknown");
-    assert_string_equal(tsn_drop_reason_name((enum tsn_drop_reason)-1), "unknown");
+    assert_string_equal(tsn_drop_reason_name((enum tsn_drop_reason) - 1), "unknown");
 }
 
 /* Every line is a comment or "name[{labels}] value": nothing else sneaks in. */

@@ -45,9 +45,8 @@ static void test_join(void **state)
 {
     struct tsn_sig_msg m;
     char why[128];
-    assert_int_equal(parse("{\"type\":\"join\",\"token\":\"abc.def.ghi\",\"id\":7}", &m, why,
-                           sizeof why),
-                     0);
+    assert_int_equal(
+        parse("{\"type\":\"join\",\"token\":\"abc.def.ghi\",\"id\":7}", &m, why, sizeof why), 0);
     assert_int_equal(m.type, TSN_SIG_JOIN);
     assert_string_equal(m.token, "abc.def.ghi");
     assert_null(m.sdp);
@@ -60,9 +59,10 @@ static void test_join(void **state)
     tsn_sig_msg_clear(&m);
 
     /* Unknown fields are ignored; whitespace and key order do not matter. */
-    assert_int_equal(parse(" { \"future\" : [1,{\"x\":2}], \"token\" : \"t\", \"type\" : \"join\" }\n",
-                           &m, why, sizeof why),
-                     0);
+    assert_int_equal(
+        parse(" { \"future\" : [1,{\"x\":2}], \"token\" : \"t\", \"type\" : \"join\" }\n", &m, why,
+              sizeof why),
+        0);
     assert_int_equal(m.type, TSN_SIG_JOIN);
     assert_string_equal(m.token, "t");
     assert_int_equal(m.has_id, 0);
@@ -103,10 +103,9 @@ static void test_publish_subscribe(void **state)
     assert_null(m.token);
     tsn_sig_msg_clear(&m);
 
-    assert_int_equal(
-        parse("{\"type\":\"subscribe\",\"sdp\":\"v=0\\n\",\"id\":9007199254740993}", &m, why,
-              sizeof why),
-        0);
+    assert_int_equal(parse("{\"type\":\"subscribe\",\"sdp\":\"v=0\\n\",\"id\":9007199254740993}",
+                           &m, why, sizeof why),
+                     0);
     assert_int_equal(m.type, TSN_SIG_SUBSCRIBE);
     assert_string_equal(m.sdp, "v=0\n");
     assert_int_equal(m.sdp_len, 4);
@@ -114,9 +113,8 @@ static void test_publish_subscribe(void **state)
     tsn_sig_msg_clear(&m);
 
     /* Non-ASCII UTF-8 is kept byte for byte. */
-    assert_int_equal(parse("{\"type\":\"publish\",\"sdp\":\"s=\\u00e9\xc3\xa9\"}", &m, why,
-                           sizeof why),
-                     0);
+    assert_int_equal(
+        parse("{\"type\":\"publish\",\"sdp\":\"s=\\u00e9\xc3\xa9\"}", &m, why, sizeof why), 0);
     assert_string_equal(m.sdp, "s=\xc3\xa9\xc3\xa9");
     assert_int_equal(m.sdp_len, 6);
     tsn_sig_msg_clear(&m);
@@ -379,9 +377,10 @@ static void test_round_trip(void **state)
 {
     struct tsn_sig_msg m;
     char why[128];
-    assert_int_equal(parse("{\"type\":\"subscribe\",\"id\":31,\"sdp\":\"v=0\\r\\na=x:\\\"y\\\"\\r\\n\"}",
-                           &m, why, sizeof why),
-                     0);
+    assert_int_equal(
+        parse("{\"type\":\"subscribe\",\"id\":31,\"sdp\":\"v=0\\r\\na=x:\\\"y\\\"\\r\\n\"}", &m,
+              why, sizeof why),
+        0);
     json_t *j = load(tsn_sig_answer(SESSION_ID, m.sdp, m.id));
     expect_str(j, "sdp", m.sdp);
     expect_int(j, "id", 31);
@@ -395,18 +394,12 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_join),
-        cmocka_unit_test(test_publish_subscribe),
-        cmocka_unit_test(test_stop_ping),
-        cmocka_unit_test(test_type_names),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_size_limit),
-        cmocka_unit_test(test_small_why),
-        cmocka_unit_test(test_welcome),
-        cmocka_unit_test(test_answer),
-        cmocka_unit_test(test_session_state_stopped_pong),
-        cmocka_unit_test(test_error),
-        cmocka_unit_test(test_formatter_bad_input),
+        cmocka_unit_test(test_join),       cmocka_unit_test(test_publish_subscribe),
+        cmocka_unit_test(test_stop_ping),  cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_rejects),    cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_small_why),  cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_answer),     cmocka_unit_test(test_session_state_stopped_pong),
+        cmocka_unit_test(test_error),      cmocka_unit_test(test_formatter_bad_input),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,6 +212,11 @@ int tsn_bench_h264_next_packet(struct tsn_bench_h264 *g, uint8_t *out, size_t ca
     return (int)(off + frag);
 }
 
+int tsn_bench_h264_frame_done(const struct tsn_bench_h264 *g)
+{
+    return !g->in_frame || (!g->sps_pending && g->slice_done >= g->slice_bytes);
+}
+
 int tsn_bench_h264_read_stamp(const uint8_t *payload, size_t len, int64_t *send_mono_us,
                               int64_t *send_real_us)
 {

@@ -67,6 +67,10 @@ int tsn_bench_h264_begin_frame(struct tsn_bench_h264 *g, int64_t capture_real_us
 int tsn_bench_h264_next_packet(struct tsn_bench_h264 *g, uint8_t *out, size_t cap,
                                int64_t send_mono_us, int64_t send_real_us);
 
+/* 1 when every packet of the current frame has been written (the next
+ * tsn_bench_h264_next_packet would return 0), or no frame was begun. */
+int tsn_bench_h264_frame_done(const struct tsn_bench_h264 *g);
+
 /* Reads the stamp from an RTP payload (after the RTP header): 0 and the two
  * times, or -ENOENT if the payload carries none (a STAP-A, or a stream that
  * is not ours). Every slice packet this module writes carries one. */

@@ -32,6 +32,9 @@ struct tsn_bench_pub {
     int64_t start_mono_us; /* media clock origin */
     int64_t frame_interval_us;
     int64_t next_frame_us;
+    int frame_open;             /* packets of the current frame still to send */
+    int64_t packet_interval_us; /* paced: time per packet at 2.5x the bitrate */
+    int64_t next_packet_us;     /* paced: when the next packet may go */
     int64_t next_sr_us;
     int64_t last_keyframe_us;
     struct tsn_bench_pub_counters n;
@@ -72,6 +75,9 @@ struct tsn_bench_pub *tsn_bench_pub_new(const struct tsn_bench_pub_config *cfg, 
         goto fail;
     }
     pub->frame_interval_us = 1000000 / cfg->fps;
+    /* libwebrtc's pacer drains at 2.5x the target rate. */
+    pub->packet_interval_us =
+        (int64_t)(cfg->packet_bytes * 8 * 1000 / (cfg->bitrate_kbps * 5 / 2 + 1));
     pub->ring = tsn_rtx_cache_new(RTX_RING_PACKETS);
     if (!pub->ring) {
         snprintf(why, why_len, "cannot allocate the retransmission ring");
@@ -170,7 +176,7 @@ void tsn_bench_pub_input(struct tsn_bench_pub *pub, uint8_t *buf, size_t len, in
 
 /* ---- media ---- */
 
-static void send_frame(struct tsn_bench_pub *pub, int64_t now_us)
+static void begin_frame(struct tsn_bench_pub *pub, int64_t now_us)
 {
     /* A forced keyframe is deferred while one went out very recently, as an
      * encoder's keyframe rate limit would; the request stays pending. */
@@ -185,14 +191,18 @@ static void send_frame(struct tsn_bench_pub *pub, int64_t now_us)
         pub->n.keyframes++;
         pub->last_keyframe_us = now_us;
     }
+    pub->frame_open = 1;
+}
+
+/* Sends the next packet of the open frame; closes the frame after its last. */
+static void send_packet(struct tsn_bench_pub *pub)
+{
     uint8_t buf[BUF_BYTES];
-    for (;;) {
-        /* Stamped just before protect + send: the relay-added latency then
-         * starts at the socket, not at frame start. */
-        int n = tsn_bench_h264_next_packet(&pub->gen, buf, sizeof(buf), tsn_bench_mono_us(),
-                                           tsn_bench_real_us());
-        if (n <= 0)
-            break;
+    /* Stamped just before protect + send: the relay-added latency then
+     * starts at the socket, not at frame start. */
+    int n = tsn_bench_h264_next_packet(&pub->gen, buf, sizeof(buf), tsn_bench_mono_us(),
+                                       tsn_bench_real_us());
+    if (n > 0) {
         uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
         struct tsn_rtp_hdr h;
         if (tsn_rtp_parse(buf, (size_t)n, &h) == 0)
@@ -202,6 +212,31 @@ static void send_frame(struct tsn_bench_pub *pub, int64_t now_us)
             pub->n.packets_sent++;
         else
             pub->n.send_errors++;
+    }
+    if (n <= 0 || tsn_bench_h264_frame_done(&pub->gen))
+        pub->frame_open = 0;
+}
+
+static void send_media(struct tsn_bench_pub *pub, int64_t now_us)
+{
+    if (!pub->frame_open && now_us >= pub->next_frame_us) {
+        begin_frame(pub, now_us);
+        pub->next_frame_us += pub->frame_interval_us;
+        /* After a stall (a blocking call in the caller), restart the schedule
+         * rather than bursting the missed frames. */
+        if (now_us - pub->next_frame_us > 4 * pub->frame_interval_us)
+            pub->next_frame_us = now_us + pub->frame_interval_us;
+        if (pub->next_packet_us < now_us - pub->packet_interval_us)
+            pub->next_packet_us = now_us; /* the pacer was idle: no credit */
+    }
+    if (!pub->cfg.paced) {
+        while (pub->frame_open)
+            send_packet(pub);
+        return;
+    }
+    while (pub->frame_open && now_us >= pub->next_packet_us) {
+        send_packet(pub);
+        pub->next_packet_us += pub->packet_interval_us;
     }
 }
 
@@ -233,14 +268,7 @@ void tsn_bench_pub_tick(struct tsn_bench_pub *pub, int64_t now_us)
         pub->next_sr_us = now_us + SR_INTERVAL_US;
         pub->last_keyframe_us = now_us - KEYFRAME_MIN_GAP_US;
     }
-    if (now_us >= pub->next_frame_us) {
-        send_frame(pub, now_us);
-        pub->next_frame_us += pub->frame_interval_us;
-        /* After a stall (a blocking call in the caller), restart the schedule
-         * rather than bursting the missed frames. */
-        if (now_us - pub->next_frame_us > 4 * pub->frame_interval_us)
-            pub->next_frame_us = now_us + pub->frame_interval_us;
-    }
+    send_media(pub, now_us);
     if (now_us >= pub->next_sr_us) {
         send_sr(pub, now_us);
         pub->next_sr_us = now_us + SR_INTERVAL_US;
@@ -251,5 +279,6 @@ int64_t tsn_bench_pub_next_due_us(const struct tsn_bench_pub *pub)
 {
     if (!pub->media_started)
         return INT64_MAX;
-    return pub->next_frame_us < pub->next_sr_us ? pub->next_frame_us : pub->next_sr_us;
+    int64_t media_us = pub->frame_open ? pub->next_packet_us : pub->next_frame_us;
+    return media_us < pub->next_sr_us ? media_us : pub->next_sr_us;
 }

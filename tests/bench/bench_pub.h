@@ -20,6 +20,9 @@ struct tsn_bench_pub_config {
     unsigned fps;
     unsigned keyint_frames;
     size_t packet_bytes; /* plaintext RTP packet size, e.g. 1200 */
+    /* 0: each frame's packets back to back (as GStreamer sends them);
+     * 1: spaced at 2.5x the bitrate (as libwebrtc's pacer sends them). */
+    int paced;
     int64_t handshake_timeout_us;
 };
 
@@ -53,8 +56,8 @@ void tsn_bench_pub_input(struct tsn_bench_pub *pub, uint8_t *buf, size_t len, in
  * catch-up frames after a stall: the schedule restarts) and the SR. */
 void tsn_bench_pub_tick(struct tsn_bench_pub *pub, int64_t now_us);
 
-/* When tsn_bench_pub_tick next has work for a frame or SR (CLOCK_MONOTONIC
- * us), or INT64_MAX before media starts. */
+/* When tsn_bench_pub_tick next has work for a frame, a paced packet or the
+ * SR (CLOCK_MONOTONIC us), or INT64_MAX before media starts. */
 int64_t tsn_bench_pub_next_due_us(const struct tsn_bench_pub *pub);
 
 const struct tsn_bench_pub_counters *tsn_bench_pub_counters(const struct tsn_bench_pub *pub);

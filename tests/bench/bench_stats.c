@@ -274,6 +274,24 @@ int tsn_bench_parse_status_rss_kb(const char *text, uint64_t *rss_kb)
     return 0;
 }
 
+int tsn_bench_parse_host_stat(const char *text, struct tsn_bench_host_cpu *out)
+{
+    /* cpu  user nice system idle iowait irq softirq steal guest guest_nice;
+     * guest time is already inside user and nice. */
+    unsigned long long v[8] = {0};
+    if (strncmp(text, "cpu ", 4) != 0 ||
+        sscanf(text + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) < 4)
+        return -EINVAL;
+    uint64_t sum = 0;
+    for (int i = 0; i < 8; i++)
+        sum += v[i];
+    out->total = sum;
+    out->busy = sum - v[3] - v[4];
+    out->irq = v[5] + v[6];
+    return 0;
+}
+
 static int read_small_file(const char *path, char *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -307,4 +325,11 @@ int tsn_bench_proc_rss_kb(pid_t pid, uint64_t *rss_kb)
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     int rc = read_small_file(path, buf, sizeof(buf));
     return rc ? rc : tsn_bench_parse_status_rss_kb(buf, rss_kb);
+}
+
+int tsn_bench_host_cpu_ticks(struct tsn_bench_host_cpu *out)
+{
+    char buf[4096]; /* the first line is all we need */
+    int rc = read_small_file("/proc/stat", buf, sizeof(buf));
+    return rc ? rc : tsn_bench_parse_host_stat(buf, out);
 }

@@ -72,9 +72,21 @@ int tsn_bench_proc_cpu_ticks(pid_t pid, uint64_t *ticks);
 /* VmRSS of `pid` in kB. 0 or a negative errno. */
 int tsn_bench_proc_rss_kb(pid_t pid, uint64_t *rss_kb);
 
-/* The parsers behind the two readers, exposed for tests: the text of
- * /proc/PID/stat and of /proc/PID/status. */
+/* The whole machine from /proc/stat's "cpu" line, in clock ticks summed
+ * over all CPUs: busy (everything but idle and iowait), the part of it spent
+ * in hard and soft interrupts (on loopback that is mostly packet delivery
+ * between the relay and the tool), and total. The benchmark reports what
+ * neither the relay, the tool nor interrupts used: other load on the
+ * machine that makes its numbers unreliable. */
+struct tsn_bench_host_cpu {
+    uint64_t busy, irq, total;
+};
+int tsn_bench_host_cpu_ticks(struct tsn_bench_host_cpu *out);
+
+/* The parsers behind the readers, exposed for tests: the text of
+ * /proc/PID/stat, /proc/PID/status and /proc/stat. */
 int tsn_bench_parse_stat_ticks(const char *text, uint64_t *ticks);
 int tsn_bench_parse_status_rss_kb(const char *text, uint64_t *rss_kb);
+int tsn_bench_parse_host_stat(const char *text, struct tsn_bench_host_cpu *out);
 
 #endif

@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_peer.h"
@@ -42,6 +43,13 @@ static void on_signal(int sig)
 {
     (void)sig;
     g_stop = 1;
+}
+
+/* The first line of an HTTP error body (at most 100 bytes), for a reason. */
+static int first_line_len(const char *body)
+{
+    size_t n = body ? strcspn(body, "\r\n") : 0;
+    return n > 100 ? 100 : (int)n;
 }
 
 /* ---- signalling threads ---- */
@@ -99,9 +107,12 @@ static void *delete_worker(void *arg)
         if (!s->location)
             continue;
         struct tsn_https_response r;
-        if (tsn_https_request("DELETE", s->location, NULL, a->o.token_sub, NULL, 0, &r) == 0 &&
-            r.status >= 200 && r.status < 300)
+        int rc = tsn_https_request("DELETE", s->location, NULL, a->o.token_sub, NULL, 0, &r);
+        if (rc == 0 && r.status >= 200 && r.status < 300)
             atomic_fetch_add(&a->deleted, 1);
+        else
+            tsn_debug("[sub %u] DELETE: %s %d", i, rc ? tsn_https_strerror(rc) : "HTTP",
+                      rc ? 0 : r.status);
         tsn_https_response_clear(&r);
     }
     return NULL;
@@ -175,8 +186,8 @@ static void sub_start(struct tsn_sub_load *a, struct tsn_sub *s, int64_t now_us)
         return;
     }
     if (s->http_status != 201 || !s->answer) {
-        snprintf(why, sizeof(why), "WHEP POST: HTTP %d: %.100s", s->http_status,
-                 s->answer ? s->answer : "");
+        snprintf(why, sizeof(why), "WHEP POST: HTTP %d: %.*s", s->http_status,
+                 first_line_len(s->answer), s->answer ? s->answer : "");
         sub_fail(a, s, why);
         return;
     }
@@ -261,7 +272,9 @@ static void on_readable(struct tsn_sub_load *a, int fd, struct tsn_sub *s)
             int have_drops = tsn_sub_load_cmsgs(&rx->msgs[i].msg_hdr, &rx_real_us, &drops);
             if (s && have_drops)
                 s->rxq_drops = drops;
-            if (s)
+            if (s && tsn_sub_load_sim_drop(a, rx->bufs[i], rx->msgs[i].msg_len))
+                s->sim_dropped++;
+            else if (s)
                 on_sub_datagram(a, s, rx->bufs[i], rx->msgs[i].msg_len, now_us, rx_real_us);
             else
                 tsn_bench_pub_input(a->pub, rx->bufs[i], rx->msgs[i].msg_len, now_us);
@@ -273,11 +286,22 @@ static void on_readable(struct tsn_sub_load *a, int fd, struct tsn_sub *s)
 
 /* ---- the loop ---- */
 
+#define MAX_EVENTS 256
+
+/* Sleeps until `until_us` (CLOCK_MONOTONIC); EINTR ends it early. */
+static void sleep_until_us(int64_t until_us)
+{
+    struct timespec ts = {until_us / 1000000, (until_us % 1000000) * 1000};
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
 /* Runs until `until_us`, g_stop, or `done(a)` returns true. */
 static void run_loop(struct tsn_sub_load *a, int64_t until_us, int (*done)(struct tsn_sub_load *))
 {
-    struct epoll_event ev[256];
+    struct epoll_event ev[MAX_EVENTS];
     int64_t next_tick_us = tsn_bench_mono_us();
+    int64_t last_wake_us = 0;
+    int n = 0;
     while (!g_stop) {
         int64_t now_us = tsn_bench_mono_us();
         if (now_us >= until_us || (done && done(a)))
@@ -291,9 +315,20 @@ static void run_loop(struct tsn_sub_load *a, int64_t until_us, int (*done)(struc
         int64_t due_us = next_tick_us < until_us ? next_tick_us : until_us;
         if (a->pub && tsn_bench_pub_next_due_us(a->pub) < due_us)
             due_us = tsn_bench_pub_next_due_us(a->pub);
+        /* --rx-interval-us: let datagrams gather so one recvmmsg takes
+         * several (the kernel stamps their arrival, so latency_us does not
+         * grow; latency_app_us does). Not while epoll has more ready. */
+        int64_t gather_us = last_wake_us + a->o.rx_interval_us;
+        if (n < MAX_EVENTS && gather_us > now_us)
+            sleep_until_us(gather_us < due_us ? gather_us : due_us);
+        /* epoll_pwait2: microsecond timeouts, so paced packets keep their
+         * spacing instead of snapping to milliseconds. */
         int64_t wait_us = due_us - tsn_bench_mono_us();
-        int timeout_ms = wait_us <= 0 ? 0 : (int)((wait_us + 999) / 1000);
-        int n = epoll_wait(a->epfd, ev, 256, timeout_ms);
+        if (wait_us < 0)
+            wait_us = 0;
+        struct timespec timeout = {wait_us / 1000000, (wait_us % 1000000) * 1000};
+        n = epoll_pwait2(a->epfd, ev, MAX_EVENTS, &timeout, NULL);
+        last_wake_us = tsn_bench_mono_us();
         for (int i = 0; i < n; i++) {
             uint64_t tag = ev[i].data.u64;
             if (tag == EVFD_TAG)
@@ -335,6 +370,7 @@ static int connect_publisher(struct tsn_sub_load *a)
         .fps = a->o.fps,
         .keyint_frames = (unsigned)(a->o.keyint_s * a->o.fps + 0.5),
         .packet_bytes = a->o.packet_bytes,
+        .paced = a->o.paced,
         .handshake_timeout_us = TSN_SUB_LOAD_HANDSHAKE_US,
     };
     if (pc.keyint_frames == 0)
@@ -353,7 +389,8 @@ static int connect_publisher(struct tsn_sub_load *a)
     if (rc < 0)
         return tsn_sub_load_fail(a, "WHIP POST: %s", tsn_https_strerror(rc));
     if (r.status != 201 || !r.body) {
-        tsn_sub_load_fail(a, "WHIP POST: HTTP %d: %.100s", r.status, r.body ? r.body : "");
+        tsn_sub_load_fail(a, "WHIP POST: HTTP %d: %.*s", r.status, first_line_len(r.body),
+                          r.body ? r.body : "");
         tsn_https_response_clear(&r);
         return -EPROTO;
     }
@@ -418,19 +455,22 @@ static void setup_subscribers(struct tsn_sub_load *a)
              a->o.subscribers, (double)(tsn_bench_mono_us() - t0) / 1e6, a->n_failed);
 }
 
+/* DELETE every session first, as a WHEP client leaving does (the relay
+ * drops a session on DTLS close_notify too, so closing first would turn the
+ * DELETEs into 404s), then close_notify whatever is left. */
 static void teardown(struct tsn_sub_load *a)
 {
+    if (a->o.teardown && start_workers(a, delete_worker) == 0)
+        join_workers(a);
     for (unsigned i = 0; i < a->o.subscribers; i++)
         if (a->subs[i].peer)
             tsn_bench_peer_close(a->subs[i].peer);
-    if (a->o.teardown && start_workers(a, delete_worker) == 0)
-        join_workers(a);
     if (a->pub) {
-        tsn_bench_peer_close(tsn_bench_pub_peer(a->pub));
         struct tsn_https_response r;
         if (a->o.teardown && a->pub_location &&
             tsn_https_request("DELETE", a->pub_location, NULL, a->o.token_pub, NULL, 0, &r) == 0)
             tsn_https_response_clear(&r);
+        tsn_bench_peer_close(tsn_bench_pub_peer(a->pub));
     }
 }
 
@@ -525,7 +565,8 @@ int main(int argc, char **argv)
     teardown(a);
 out:
     tsn_sub_load_print_json(a, stdout);
-    rc = a->fatal[0] ? 1 : 0;
+    /* A run where nobody could subscribe measured nothing: fail it. */
+    rc = a->fatal[0] || (a->o.subscribers && !a->n_connected) ? 1 : 0;
     app_free(a);
     return rc;
 }

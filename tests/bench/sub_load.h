@@ -41,15 +41,18 @@ struct tsn_sub_load_opts {
     size_t packet_bytes;
     pid_t relay_pid;      /* 0: relay CPU / RSS not measured */
     unsigned concurrency; /* signalling threads */
+    int paced;            /* built-in publisher paces at 2.5x the bitrate */
     int nack;             /* subscribers NACK sequence gaps */
+    double sim_loss_pct;  /* subscribers discard this share of SRTP packets unread */
     int teardown;         /* DELETE the sessions at the end */
     int rcvbuf_bytes;
+    int64_t rx_interval_us; /* least time between reads: bigger recvmmsg batches */
     enum tsn_log_level log_level;
 };
 
 /* Counters captured at the start and end of the measured window. */
 struct tsn_sub_snap {
-    uint64_t expected, unique, received, duplicates, rtcp_in;
+    uint64_t expected, unique, received, duplicates, rtcp_in, sim_dropped;
     uint32_t rxq_drops;
 };
 
@@ -75,7 +78,8 @@ struct tsn_sub {
     uint32_t media_ssrc; /* learned from the first packet */
     struct tsn_bench_seq seq;
     uint64_t rtcp_in, wrong_pt, bad_rtp, nacks_sent;
-    uint32_t rxq_drops; /* SO_RXQ_OVFL: datagrams the kernel dropped */
+    uint32_t rxq_drops;   /* SO_RXQ_OVFL: datagrams the kernel dropped */
+    uint64_t sim_dropped; /* discarded by --sim-loss */
     int64_t next_rr_us;
     uint64_t rr_prior_expected, rr_prior_unique;
     struct tsn_sub_snap w0, w1;
@@ -121,6 +125,9 @@ struct tsn_sub_load {
     int relay_ok;
     uint64_t relay_ticks0, relay_ticks1, relay_rss0_kb, relay_rss1_kb;
     struct rusage self0, self1;
+    int host_ok;
+    struct tsn_bench_host_cpu host0, host1; /* /proc/stat ticks */
+    uint64_t rng;                           /* xorshift state for --sim-loss */
     struct tsn_sub_load_rx rx;
 };
 
@@ -143,6 +150,9 @@ void tsn_sub_on_rtp(struct tsn_sub_load *a, struct tsn_sub *s, const uint8_t *bu
                     int64_t now_us, int64_t rx_real_us);
 /* A receiver report for the stream subscriber `s` receives. */
 void tsn_sub_send_rr(struct tsn_sub *s);
+
+/* 1 if --sim-loss says this SRTP datagram is "lost" before we read it. */
+int tsn_sub_load_sim_drop(struct tsn_sub_load *a, const uint8_t *buf, size_t len);
 
 void tsn_sub_load_window_begin(struct tsn_sub_load *a);
 void tsn_sub_load_window_end(struct tsn_sub_load *a);

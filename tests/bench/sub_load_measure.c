@@ -21,7 +21,8 @@ static const char k_usage[] =
     "         [--room R] [--subscribers N] [--duration S] [--warmup S] [--setup-timeout S]\n"
     "         [--bitrate KBPS] [--fps N] [--keyint S] [--packet-bytes N]\n"
     "         [--external-publisher | --publish] [--relay-pid PID] [--concurrency N]\n"
-    "         [--nack] [--no-teardown] [--rcvbuf BYTES] [--log-level L]\n"
+    "         [--pace] [--nack] [--sim-loss PCT] [--rx-interval-us US] [--no-teardown] [--rcvbuf "
+    "BYTES] [--log-level L]\n"
     "Tokens may also come from $TSN_TOKEN_SUB / $TSN_TOKEN_PUB (not visible in ps).\n"
     "Prints one JSON object on stdout.\n";
 
@@ -42,9 +43,12 @@ enum {
     OPT_PKT,
     OPT_PID,
     OPT_CONC,
+    OPT_PACE,
     OPT_NACK,
+    OPT_SIM_LOSS,
     OPT_NO_TEARDOWN,
     OPT_RCVBUF,
+    OPT_RX_INTERVAL,
     OPT_LOG,
     OPT_HELP,
 };
@@ -66,9 +70,12 @@ static const struct option k_long[] = {
     {"packet-bytes", required_argument, NULL, OPT_PKT},
     {"relay-pid", required_argument, NULL, OPT_PID},
     {"concurrency", required_argument, NULL, OPT_CONC},
+    {"pace", no_argument, NULL, OPT_PACE},
     {"nack", no_argument, NULL, OPT_NACK},
+    {"sim-loss", required_argument, NULL, OPT_SIM_LOSS},
     {"no-teardown", no_argument, NULL, OPT_NO_TEARDOWN},
     {"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+    {"rx-interval-us", required_argument, NULL, OPT_RX_INTERVAL},
     {"log-level", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -110,6 +117,12 @@ static int apply_opt(int c, const char *arg, struct tsn_sub_load_opts *o)
         break;
     case OPT_EXTERNAL:
         o->publish = 0;
+        break;
+    case OPT_PACE:
+        o->paced = 1;
+        break;
+    case OPT_SIM_LOSS:
+        rc = parse_num("sim-loss", arg, 0, 50, &o->sim_loss_pct);
         break;
     case OPT_NACK:
         o->nack = 1;
@@ -156,6 +169,10 @@ static int apply_opt(int c, const char *arg, struct tsn_sub_load_opts *o)
     case OPT_RCVBUF:
         rc = parse_num("rcvbuf", arg, 0, 1 << 28, &v);
         o->rcvbuf_bytes = (int)v;
+        break;
+    case OPT_RX_INTERVAL:
+        rc = parse_num("rx-interval-us", arg, 0, 100000, &v);
+        o->rx_interval_us = (int64_t)v;
         break;
     case OPT_LOG:
         rc = tsn_log_parse_level(arg);
@@ -224,6 +241,20 @@ int tsn_sub_load_fail(struct tsn_sub_load *a, const char *fmt, ...)
 }
 
 /* ---- per packet ---- */
+
+int tsn_sub_load_sim_drop(struct tsn_sub_load *a, const uint8_t *buf, size_t len)
+{
+    if (a->o.sim_loss_pct <= 0 || len < 2 || buf[0] < 128 || buf[0] > 191 ||
+        tsn_rtp_is_rtcp(buf, len))
+        return 0;
+    if (a->rng == 0)
+        a->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)tsn_bench_mono_us();
+    a->rng ^= a->rng >> 12;
+    a->rng ^= a->rng << 25;
+    a->rng ^= a->rng >> 27;
+    double u = (double)((a->rng * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+    return u * 100.0 < a->o.sim_loss_pct;
+}
 
 int tsn_sub_load_cmsgs(const struct msghdr *mh, int64_t *rx_real_us, uint32_t *drops)
 {
@@ -321,6 +352,7 @@ static void snap_sub(const struct tsn_sub *s, struct tsn_sub_snap *out)
     out->duplicates = s->seq.duplicates;
     out->rtcp_in = s->rtcp_in;
     out->rxq_drops = s->rxq_drops;
+    out->sim_dropped = s->sim_dropped;
 }
 
 static void snap_relay(struct tsn_sub_load *a, uint64_t *ticks, uint64_t *rss_kb)
@@ -343,6 +375,7 @@ void tsn_sub_load_window_begin(struct tsn_sub_load *a)
     a->relay_ok = a->o.relay_pid != 0;
     snap_relay(a, &a->relay_ticks0, &a->relay_rss0_kb);
     getrusage(RUSAGE_SELF, &a->self0);
+    a->host_ok = tsn_bench_host_cpu_ticks(&a->host0) == 0;
     tsn_bench_hist_reset(a->lat_kernel);
     tsn_bench_hist_reset(a->lat_app);
     a->w0_us = tsn_bench_mono_us();
@@ -359,6 +392,7 @@ void tsn_sub_load_window_end(struct tsn_sub_load *a)
         a->pub1 = *tsn_bench_pub_counters(a->pub);
     snap_relay(a, &a->relay_ticks1, &a->relay_rss1_kb);
     getrusage(RUSAGE_SELF, &a->self1);
+    a->host_ok = a->host_ok && tsn_bench_host_cpu_ticks(&a->host1) == 0;
 }
 
 /* ---- report ---- */
@@ -383,11 +417,15 @@ static double tv_s(const struct timeval *tv)
     return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
+/* Everything the report derives from the two snapshots. Percentages are of
+ * one core; -1 where not measured. */
 struct totals {
     uint64_t expected, unique, received, duplicates, rxq_drops, wrong_pt, srtp_fail, nacks;
+    uint64_t sim_dropped;
     unsigned silent, with_keyframe_first;
     int64_t *setup_ms, *keyframe_ms;
     size_t n_setup, n_keyframe;
+    double dur_s, tool_pct, relay_pct, host_pct, irq_pct, other_pct, delivery_pct, pub_fps;
 };
 
 static void add_sub(struct totals *t, const struct tsn_sub *s)
@@ -400,6 +438,7 @@ static void add_sub(struct totals *t, const struct tsn_sub *s)
     t->received += s->w1.received - s->w0.received;
     t->duplicates += s->w1.duplicates - s->w0.duplicates;
     t->rxq_drops += s->w1.rxq_drops - s->w0.rxq_drops;
+    t->sim_dropped += s->w1.sim_dropped - s->w0.sim_dropped;
     t->wrong_pt += s->wrong_pt;
     t->srtp_fail += pc->srtp_auth_fail + pc->srtp_replay + pc->srtp_other_fail;
     t->nacks += s->nacks_sent;
@@ -437,22 +476,45 @@ static void print_ms(FILE *out, const char *name, int64_t *v, size_t n)
             max);
 }
 
-static void print_relay(FILE *out, const struct tsn_sub_load *a, double dur_s, unsigned connected)
+/* Percent of one core over the window, from clock ticks. */
+static double ticks_pct(uint64_t ticks, double dur_s)
 {
-    if (!a->relay_ok || dur_s <= 0) {
+    return (double)ticks / (double)sysconf(_SC_CLK_TCK) / dur_s * 100.0;
+}
+
+static void print_relay(FILE *out, const struct tsn_sub_load *a, const struct totals *t)
+{
+    if (t->relay_pct < 0) {
         fputs(",\"relay_cpu_pct\":null,\"relay_rss_mb\":null,"
               "\"relay_cpu_pct_per_subscriber\":null",
               out);
         return;
     }
-    double cpu =
-        (double)(a->relay_ticks1 - a->relay_ticks0) / (double)sysconf(_SC_CLK_TCK) / dur_s * 100.0;
-    fprintf(out, ",\"relay_cpu_pct\":%.2f,\"relay_rss_mb\":%.1f,\"relay_rss_start_mb\":%.1f", cpu,
-            (double)a->relay_rss1_kb / 1024.0, (double)a->relay_rss0_kb / 1024.0);
-    if (connected)
-        fprintf(out, ",\"relay_cpu_pct_per_subscriber\":%.4f", cpu / connected);
+    fprintf(out, ",\"relay_cpu_pct\":%.2f,\"relay_rss_mb\":%.1f,\"relay_rss_start_mb\":%.1f",
+            t->relay_pct, (double)a->relay_rss1_kb / 1024.0, (double)a->relay_rss0_kb / 1024.0);
+    if (a->n_connected)
+        fprintf(out, ",\"relay_cpu_pct_per_subscriber\":%.4f", t->relay_pct / a->n_connected);
     else
         fputs(",\"relay_cpu_pct_per_subscriber\":null", out);
+}
+
+/* The machine's load over the window: all CPUs' busy time, the interrupt
+ * share of it (loopback packet delivery, which the kernel may charge to
+ * neither process), and what is left after that, the relay and this tool. A
+ * large other_cpu_pct means something else competed for the cores and the
+ * latency figures are not the relay's alone. */
+static void print_host(FILE *out, const struct totals *t)
+{
+    fprintf(out, ",\"tool_cpu_pct\":%.1f,\"cores\":%ld", t->tool_pct,
+            sysconf(_SC_NPROCESSORS_ONLN));
+    if (t->host_pct < 0)
+        fputs(",\"host_cpu_pct\":null,\"irq_cpu_pct\":null", out);
+    else
+        fprintf(out, ",\"host_cpu_pct\":%.1f,\"irq_cpu_pct\":%.1f", t->host_pct, t->irq_pct);
+    if (t->other_pct < 0)
+        fputs(",\"other_cpu_pct\":null", out);
+    else
+        fprintf(out, ",\"other_cpu_pct\":%.1f", t->other_pct);
 }
 
 static void print_publisher(FILE *out, const struct tsn_sub_load *a)
@@ -472,49 +534,107 @@ static void print_publisher(FILE *out, const struct tsn_sub_load *a)
     fputc('}', out);
 }
 
+static void derive(const struct tsn_sub_load *a, struct totals *t)
+{
+    t->dur_s = (double)(a->w1_us - a->w0_us) / 1e6;
+    for (unsigned i = 0; i < a->o.subscribers; i++)
+        add_sub(t, &a->subs[i]);
+    t->tool_pct = (tv_s(&a->self1.ru_utime) + tv_s(&a->self1.ru_stime) - tv_s(&a->self0.ru_utime) -
+                   tv_s(&a->self0.ru_stime)) /
+                  t->dur_s * 100.0;
+    t->relay_pct = a->relay_ok ? ticks_pct(a->relay_ticks1 - a->relay_ticks0, t->dur_s) : -1;
+    t->host_pct = a->host_ok ? ticks_pct(a->host1.busy - a->host0.busy, t->dur_s) : -1;
+    t->irq_pct = a->host_ok ? ticks_pct(a->host1.irq - a->host0.irq, t->dur_s) : -1;
+    t->other_pct = -1;
+    if (a->host_ok && a->relay_ok) {
+        t->other_pct = t->host_pct - t->irq_pct - t->tool_pct - t->relay_pct;
+        if (t->other_pct < 0)
+            t->other_pct = 0;
+    }
+    uint64_t pub_sent = a->pub1.packets_sent - a->pub0.packets_sent;
+    t->delivery_pct = -1;
+    if (a->pub && pub_sent && a->n_connected)
+        t->delivery_pct = 100.0 * (double)t->unique / ((double)pub_sent * a->n_connected);
+    t->pub_fps = a->pub ? (double)(a->pub1.frames - a->pub0.frames) / t->dur_s : -1;
+}
+
+/* Why the figures may not be the relay's alone; [] when they are. */
+static void print_warnings(FILE *out, const struct tsn_sub_load *a, const struct totals *t)
+{
+    char w[6][200];
+    int n = 0;
+    if (t->other_pct > 20)
+        snprintf(w[n++], sizeof(w[0]),
+                 "other processes%s used %.0f%% of a core: latency and CPU are not the relay's "
+                 "alone",
+                 a->pub ? "" : " (the external publisher among them)", t->other_pct);
+    if (t->tool_pct > 85)
+        snprintf(w[n++], sizeof(w[0]), "the load tool used %.0f%% of a core: near saturation",
+                 t->tool_pct);
+    if (t->pub_fps >= 0 && t->pub_fps < 0.95 * a->o.fps)
+        snprintf(w[n++], sizeof(w[0]), "the publisher sent %.1f frames/s of %u", t->pub_fps,
+                 a->o.fps);
+    if ((t->delivery_pct >= 0 && t->delivery_pct < 99 - a->o.sim_loss_pct) || t->silent)
+        snprintf(w[n++], sizeof(w[0]),
+                 "delivery %.1f%%, %u silent subscribers: the relay is falling behind",
+                 t->delivery_pct, t->silent);
+    if (a->n_failed)
+        snprintf(w[n++], sizeof(w[0]), "%u subscribers failed: %.120s", a->n_failed,
+                 a->first_error);
+    if (t->rxq_drops)
+        snprintf(w[n++], sizeof(w[0]), "the tool's sockets dropped %llu datagrams (--rcvbuf)",
+                 (unsigned long long)t->rxq_drops);
+    fputs(",\"warnings\":[", out);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', out);
+        json_string(out, w[i]);
+    }
+    fputc(']', out);
+}
+
 void tsn_sub_load_print_json(const struct tsn_sub_load *a, FILE *out)
 {
     const struct tsn_sub_load_opts *o = &a->o;
     fprintf(out, "{\"subscribers\":%u,\"connected\":%u,\"failed\":%u", o->subscribers,
             a->n_connected, a->n_failed);
-    if (a->fatal[0] || a->w1_us == 0) {
-        fputs(",\"error\":", out);
-        json_string(out, a->fatal[0] ? a->fatal : "interrupted before the measured window");
-        fputs("}\n", out);
-        fflush(out);
-        return;
-    }
-    double dur_s = (double)(a->w1_us - a->w0_us) / 1e6;
     struct totals t = {0};
     size_t n = o->subscribers ? o->subscribers : 1;
     t.setup_ms = calloc(n, sizeof(int64_t));
     t.keyframe_ms = calloc(n, sizeof(int64_t));
-    for (unsigned i = 0; t.setup_ms && t.keyframe_ms && i < o->subscribers; i++)
-        add_sub(&t, &a->subs[i]);
-    uint64_t pub_sent = a->pub1.packets_sent - a->pub0.packets_sent;
-    double in_per_s = a->pub ? (double)pub_sent / dur_s
-                             : (a->n_connected ? (double)t.expected / a->n_connected / dur_s : 0);
-    fprintf(out, ",\"duration_s\":%.3f,\"bitrate_kbps\":%u", dur_s, o->bitrate_kbps);
+    if (a->fatal[0] || a->w1_us - a->w0_us < 10000 || !t.setup_ms || !t.keyframe_ms) {
+        fputs(",\"error\":", out);
+        json_string(out, a->fatal[0] ? a->fatal : "interrupted before the measured window");
+        goto out;
+    }
+    derive(a, &t);
+    double in_per_s = a->pub ? (double)(a->pub1.packets_sent - a->pub0.packets_sent) / t.dur_s
+                      : a->n_connected ? (double)t.expected / a->n_connected / t.dur_s
+                                       : 0;
+    fprintf(out, ",\"duration_s\":%.3f,\"bitrate_kbps\":%u,\"pacing\":\"%s\"", t.dur_s,
+            o->bitrate_kbps,
+            !a->pub    ? "external"
+            : o->paced ? "paced"
+                       : "burst");
     fprintf(out, ",\"packets_in_per_s\":%.1f,\"packets_out_per_s\":%.1f", in_per_s,
-            (double)t.received / dur_s);
+            (double)t.received / t.dur_s);
     fprintf(out, ",\"loss_pct\":%.4f",
             t.expected ? 100.0 * (double)(t.expected - t.unique) / (double)t.expected : 0.0);
-    if (a->pub && pub_sent && a->n_connected)
-        fprintf(out, ",\"delivery_pct\":%.4f",
-                100.0 * (double)t.unique / ((double)pub_sent * a->n_connected));
+    if (t.delivery_pct >= 0)
+        fprintf(out, ",\"delivery_pct\":%.4f", t.delivery_pct);
     print_hist(out, "latency_us", a->lat_kernel, a->pub != NULL);
     print_hist(out, "latency_app_us", a->lat_app, a->pub != NULL);
-    print_relay(out, a, dur_s, a->n_connected);
+    print_relay(out, a, &t);
     print_ms(out, "setup_ms", t.setup_ms, t.n_setup);
     print_ms(out, "first_keyframe_ms", t.keyframe_ms, t.n_keyframe);
-    double tool_s = tv_s(&a->self1.ru_utime) + tv_s(&a->self1.ru_stime) - tv_s(&a->self0.ru_utime) -
-                    tv_s(&a->self0.ru_stime);
+    print_host(out, &t);
     fprintf(out,
             ",\"duplicates\":%" PRIu64 ",\"silent_subscribers\":%u,\"started_with_keyframe\":%u"
             ",\"lost_after_connect\":%u,\"wrong_pt\":%" PRIu64 ",\"srtp_failures\":%" PRIu64
-            ",\"nacks_sent\":%" PRIu64 ",\"tool_socket_drops\":%" PRIu64 ",\"tool_cpu_pct\":%.1f",
+            ",\"nacks_sent\":%" PRIu64 ",\"tool_socket_drops\":%" PRIu64 ",\"sim_dropped\":%" PRIu64
+            ",\"sessions_deleted\":%u",
             t.duplicates, t.silent, t.with_keyframe_first, a->n_lost_after_connect, t.wrong_pt,
-            t.srtp_fail, t.nacks, t.rxq_drops, tool_s / dur_s * 100.0);
+            t.srtp_fail, t.nacks, t.rxq_drops, t.sim_dropped, atomic_load(&a->deleted));
     for (unsigned i = 0; i < o->subscribers; i++) {
         if (a->subs[i].connected) {
             fputs(",\"srtp_profile\":", out);
@@ -527,6 +647,8 @@ void tsn_sub_load_print_json(const struct tsn_sub_load *a, FILE *out)
         fputs(",\"first_error\":", out);
         json_string(out, a->first_error);
     }
+    print_warnings(out, a, &t);
+out:
     fputs("}\n", out);
     fflush(out);
     free(t.setup_ms);

@@ -86,18 +86,42 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "X:T:a:d:o:D:wfh", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'X': method = optarg; break;
-        case 'T': ctype = optarg; break;
-        case 'a': token = optarg; break;
-        case 'd': data_arg = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 'D': head_path = optarg; break;
-        case 'w': print_status = 1; break;
-        case 'f': fail_on_http_error = 1; break;
-        case 'C': opts.ca_file = optarg; break;
-        case 't': opts.timeout_ms = atoi(optarg); break;
-        case 'h': usage(); return 0;
-        default: usage(); return 2;
+        case 'X':
+            method = optarg;
+            break;
+        case 'T':
+            ctype = optarg;
+            break;
+        case 'a':
+            token = optarg;
+            break;
+        case 'd':
+            data_arg = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'D':
+            head_path = optarg;
+            break;
+        case 'w':
+            print_status = 1;
+            break;
+        case 'f':
+            fail_on_http_error = 1;
+            break;
+        case 'C':
+            opts.ca_file = optarg;
+            break;
+        case 't':
+            opts.timeout_ms = atoi(optarg);
+            break;
+        case 'h':
+            usage();
+            return 0;
+        default:
+            usage();
+            return 2;
         }
     }
     if (optind != argc - 1) {

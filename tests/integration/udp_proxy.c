@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#define POLL_INTERVAL_MS 50
+#define POLL_INTERVAL_MS   50
 #define MAX_DATAGRAM_BYTES 65536
 
 struct tsn_udp_proxy {
@@ -60,8 +60,8 @@ static int relay_one(struct tsn_udp_proxy *p, uint8_t *buf, struct sockaddr_in *
 {
     struct sockaddr_in from;
     socklen_t from_len = sizeof(from);
-    ssize_t n = recvfrom(p->fd, buf, MAX_DATAGRAM_BYTES, MSG_DONTWAIT, (struct sockaddr *)&from,
-                         &from_len);
+    ssize_t n =
+        recvfrom(p->fd, buf, MAX_DATAGRAM_BYTES, MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
     if (n < 0 && (errno == EINTR || errno == ECONNREFUSED))
         return 1; /* ECONNREFUSED: an ICMP error from an earlier send; go on */
     if (n < 0)

@@ -35,7 +35,9 @@ struct tsn_wc {
     char *location_url;
     gint64 post_us;
     gint64 connected_us;
-    GMutex lock;        /* protects `candidates` (written on webrtcbin's threads) */
+    int last_ice; /* states last logged */
+    int last_pc;
+    GMutex lock;         /* protects `candidates` (written on webrtcbin's threads) */
     GString *candidates; /* "a=candidate:...\r\n" lines for the bundled m-line */
 };
 
@@ -99,6 +101,16 @@ static GError *reply_error(GstPromise *promise)
 
 /* ---- connection state ---- */
 
+/* "checking", "connected"...: the enum's nick (static storage). */
+static const char *state_nick(GType type, int value)
+{
+    GEnumClass *klass = g_type_class_ref(type);
+    GEnumValue *v = g_enum_get_value(klass, value);
+    const char *nick = v ? v->value_nick : "?";
+    g_type_class_unref(klass); /* the class of a registered enum stays alive */
+    return nick;
+}
+
 static gboolean on_connect_timeout(gpointer data)
 {
     struct tsn_wc *wc = data;
@@ -106,13 +118,10 @@ static gboolean on_connect_timeout(gpointer data)
     GstWebRTCICEConnectionState ice = 0;
     GstWebRTCPeerConnectionState pc = 0;
     g_object_get(wc->webrtc, "ice-connection-state", &ice, "connection-state", &pc, NULL);
-    char *ice_name = g_enum_to_string(GST_TYPE_WEBRTC_ICE_CONNECTION_STATE, ice);
-    char *pc_name = g_enum_to_string(GST_TYPE_WEBRTC_PEER_CONNECTION_STATE, pc);
     fail(wc, TSN_WC_FAIL_CONNECT,
          "ICE/DTLS did not connect within %d ms (ice-connection-state=%s, connection-state=%s)",
-         wc->connect_timeout_ms, ice_name, pc_name);
-    g_free(ice_name);
-    g_free(pc_name);
+         wc->connect_timeout_ms, state_nick(GST_TYPE_WEBRTC_ICE_CONNECTION_STATE, (int)ice),
+         state_nick(GST_TYPE_WEBRTC_PEER_CONNECTION_STATE, (int)pc));
     return G_SOURCE_REMOVE;
 }
 
@@ -122,6 +131,17 @@ static gboolean check_connection_on_main(gpointer data)
     GstWebRTCICEConnectionState ice = 0;
     GstWebRTCPeerConnectionState pc = 0;
     g_object_get(wc->webrtc, "ice-connection-state", &ice, "connection-state", &pc, NULL);
+    if ((int)ice != wc->last_ice || (int)pc != wc->last_pc) {
+        /* The timeline of a slow or failed connection is the first thing to look at. */
+        fprintf(stderr,
+                "+%" G_GINT64_FORMAT
+                " ms after POST: ice-connection-state=%s connection-state=%s\n",
+                wc->post_us ? (g_get_monotonic_time() - wc->post_us) / 1000 : 0,
+                state_nick(GST_TYPE_WEBRTC_ICE_CONNECTION_STATE, (int)ice),
+                state_nick(GST_TYPE_WEBRTC_PEER_CONNECTION_STATE, (int)pc));
+        wc->last_ice = (int)ice;
+        wc->last_pc = (int)pc;
+    }
     if (pc == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && !wc->connected && !wc->failed) {
         wc->connected = 1;
         wc->connected_us = g_get_monotonic_time();
@@ -136,12 +156,10 @@ static gboolean check_connection_on_main(gpointer data)
     int broken = pc == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
                  ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED;
     if (broken && !wc->connected) {
-        fail(wc, TSN_WC_FAIL_CONNECT, "ICE/DTLS failed (ice-connection-state=%d, connection-state=%d)",
-             (int)ice, (int)pc);
+        fail(wc, TSN_WC_FAIL_CONNECT, "ICE/DTLS failed before connecting (see the states above)");
     } else if (wc->connected && (broken || pc == GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED ||
                                  pc == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)) {
-        fprintf(stderr, "warning: connection dropped (ice-connection-state=%d, connection-state=%d)\n",
-                (int)ice, (int)pc);
+        fprintf(stderr, "warning: the connection dropped after it was up\n");
     }
     return G_SOURCE_REMOVE;
 }
@@ -169,7 +187,8 @@ static void on_remote_set(GstPromise *promise, gpointer data)
 static int apply_answer(struct tsn_wc *wc, const char *text)
 {
     GstSDPMessage *sdp = NULL;
-    if (gst_sdp_message_new_from_text(text, &sdp) != GST_SDP_OK || gst_sdp_message_medias_len(sdp) == 0) {
+    if (gst_sdp_message_new_from_text(text, &sdp) != GST_SDP_OK ||
+        gst_sdp_message_medias_len(sdp) == 0) {
         if (sdp)
             gst_sdp_message_free(sdp);
         fail(wc, TSN_WC_FAIL_SDP, "the answer is not a usable SDP:\n%s", text);
@@ -184,7 +203,8 @@ static int apply_answer(struct tsn_wc *wc, const char *text)
         }
     }
     /* The description takes the SDP message. */
-    GstWebRTCSessionDescription *desc = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+    GstWebRTCSessionDescription *desc =
+        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
     GstPromise *promise = gst_promise_new_with_change_func(on_remote_set, wc, NULL);
     g_signal_emit_by_name(wc->webrtc, "set-remote-description", desc, promise);
     gst_webrtc_session_description_free(desc);
@@ -237,11 +257,10 @@ static void post_offer(struct tsn_wc *wc)
     if (g_getenv("TSN_DUMP_SDP"))
         fprintf(stderr, "---- offer ----\n%s", offer);
 
-    if (wc->cb.posting)
-        wc->cb.posting(wc->cb.user);
     wc->post_us = g_get_monotonic_time();
     struct tsn_https_response resp;
-    int rc = tsn_https_request("POST", wc->url, "application/sdp", wc->token, offer, strlen(offer), &resp);
+    int rc = tsn_https_request("POST", wc->url, "application/sdp", wc->token, offer, strlen(offer),
+                               &resp);
     g_free(offer);
     if (rc < 0) {
         fail(wc, TSN_WC_FAIL_HTTP, "POST %s: %s", wc->url, tsn_https_strerror(rc));
@@ -250,7 +269,8 @@ static void post_offer(struct tsn_wc *wc)
     if (resp.status != 201) {
         fail(wc, TSN_WC_FAIL_HTTP, "POST %s: HTTP %d (expected 201): %.400s", wc->url, resp.status,
              resp.body);
-    } else if (!resp.location || !(wc->location_url = tsn_https_resolve_location(wc->url, resp.location))) {
+    } else if (!resp.location ||
+               !(wc->location_url = tsn_https_resolve_location(wc->url, resp.location))) {
         fail(wc, TSN_WC_FAIL_HTTP, "POST %s: 201 without a usable Location header", wc->url);
     } else {
         if (g_getenv("TSN_DUMP_SDP"))
@@ -312,8 +332,9 @@ static void on_offer_created(GstPromise *promise, gpointer data)
     GError *err = offer ? NULL : reply_error(promise);
     gst_promise_unref(promise);
     if (!offer) {
-        fail_any_thread(wc, TSN_WC_FAIL_SDP, g_strdup_printf("create-offer failed: %s",
-                                                             err ? err->message : "no offer"));
+        fail_any_thread(
+            wc, TSN_WC_FAIL_SDP,
+            g_strdup_printf("create-offer failed: %s", err ? err->message : "no offer"));
         g_clear_error(&err);
         return;
     }
@@ -482,7 +503,8 @@ int tsn_wc_start(struct tsn_wc *wc, int connect_timeout_ms)
     wc->connect_timeout_ms = connect_timeout_ms;
     g_signal_connect(wc->webrtc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed), wc);
     g_signal_connect(wc->webrtc, "on-ice-candidate", G_CALLBACK(on_ice_candidate), wc);
-    g_signal_connect(wc->webrtc, "notify::ice-gathering-state", G_CALLBACK(on_gathering_notify), wc);
+    g_signal_connect(wc->webrtc, "notify::ice-gathering-state", G_CALLBACK(on_gathering_notify),
+                     wc);
     g_signal_connect(wc->webrtc, "notify::ice-connection-state", G_CALLBACK(on_state_notify), wc);
     g_signal_connect(wc->webrtc, "notify::connection-state", G_CALLBACK(on_state_notify), wc);
     GstBus *bus = gst_pipeline_get_bus(GST_PIPELINE(wc->pipeline));

@@ -29,8 +29,6 @@ struct tsn_wc_callbacks {
     /* May edit the parsed answer before it is applied. Returns 0 or a
      * negative code, which fails the session (TSN_WC_FAIL_SDP). Nullable. */
     int (*edit_answer)(GstSDPMessage *answer, void *user);
-    /* The POST is about to be sent (for "time to first frame"). Nullable. */
-    void (*posting)(void *user);
     /* ICE and DTLS are up. Nullable. */
     void (*connected)(void *user);
     /* The session failed; `message` is one English line, already printed to
@@ -40,7 +38,8 @@ struct tsn_wc_callbacks {
 };
 
 /* `webrtc` is a webrtcbin inside `pipeline` (both borrowed: they must outlive
- * the client). `url` is the WHIP/WHEP endpoint, `token` the bearer token. */
+ * the client). `url` is the WHIP/WHEP endpoint, `token` the bearer token
+ * (nullable: no Authorization header). */
 struct tsn_wc *tsn_wc_new(GstElement *pipeline, GstElement *webrtc, const char *url,
                           const char *token, const struct tsn_wc_callbacks *cb);
 void tsn_wc_free(struct tsn_wc *wc);

@@ -1,7 +1,8 @@
 /* tsn-whep-play: a WHEP player for the integration tests. A stock webrtcbin
  * with one recvonly video transceiver (H.264 and VP8 offered, NACK on) plays a
  * room from a WHEP endpoint, decodes every frame into a fakesink and prints one
- * JSON line when --duration seconds have passed since start:
+ * JSON line when --duration seconds have passed since start (or at SIGINT or
+ * SIGTERM, which end the session normally):
  *
  *   {"frames_decoded":N,"first_frame_ms":T,"keyframes":K,
  *    "keyframe_after_request_ms":T|null,"packets_lost":L,"nacks_sent":n,...}
@@ -11,7 +12,10 @@
  * an offer whose DTLS fingerprint does not match our certificate;
  * --request-keyframe-at SEC asks for a keyframe (PLI) SEC seconds after the
  * first decoded frame and reports how long the keyframe took; --expect-fail
- * turns "no media" into success. Exit status: 0 success, 1 media arrived
+ * turns "no media" into success. SIGUSR1 marks the start of a measured run:
+ * "frames_decoded_after_mark" counts the frames decoded since. Timeline lines
+ * ("+N ms after POST: ...") on stderr show where join time goes.
+ * Exit status: 0 success, 1 media arrived
  * despite --expect-fail, 2 usage, 3 HTTP error, 4 ICE/DTLS did not connect,
  * 5 SDP error, 6 pipeline error, 7 connected but no frame decoded. */
 #include "udp_proxy.h"
@@ -30,14 +34,15 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
-#define CONNECT_TIMEOUT_MS 10000
+#define CONNECT_TIMEOUT_MS    10000
+#define FASTSTART_MIN_PACKETS 2
 
 /* What we can receive. The rtcp-fb fields become a=rtcp-fb lines, so the
  * relay knows we send NACK and PLI/FIR. */
 #define RECV_CAPS                                                                                  \
     "application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,"                \
     "packetization-mode=(string)1,profile-level-id=(string)42e01f,"                                \
-    "level-asymmetry-allowed=(string)1,rtcp-fb-nack=(boolean)true,"                               \
+    "level-asymmetry-allowed=(string)1,rtcp-fb-nack=(boolean)true,"                                \
     "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true;"                                \
     "application/x-rtp,media=video,encoding-name=VP8,payload=97,clock-rate=90000,"                 \
     "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true"
@@ -45,6 +50,7 @@
 struct options {
     const char *url;
     const char *token;
+    int no_token; /* send no Authorization header at all (auth tests) */
     double duration_s;
     int drop_percent; /* -1: no proxy */
     int corrupt_fingerprint;
@@ -65,12 +71,14 @@ struct player {
     int exit_code;
     enum tsn_wc_failure failure; /* 0: none */
     char *error;
-    GMutex lock;        /* protects everything below (streaming threads write it) */
-    char *codec;        /* encoding-name of the stream we got */
-    GstPad *depay_sink; /* (transfer full) where keyframe requests go upstream */
+    GMutex lock;         /* protects everything below (streaming threads write it) */
+    char *codec;         /* encoding-name of the stream we got */
+    GstPad *depay_sink;  /* (transfer full) where keyframe requests go upstream */
     int frames_received; /* access units out of the parser / depayloader */
     int keyframes;
     int frames_decoded;
+    int marked;            /* SIGUSR1 seen */
+    int mark_frames;       /* frames_decoded at SIGUSR1 */
     gint64 first_frame_us; /* 0 until the first decoded frame */
     gint64 request_us;     /* 0 until a keyframe was requested */
     gint64 keyframe_after_request_us;
@@ -79,7 +87,7 @@ struct player {
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: tsn-whep-play --url https://HOST:PORT/whep/ROOM --token JWT\n"
+            "usage: tsn-whep-play --url https://HOST:PORT/whep/ROOM {--token JWT | --no-token}\n"
             "         [--duration SECONDS (10)] [--drop-percent P] [--corrupt-fingerprint]\n"
             "         [--request-keyframe-at SECONDS_AFTER_FIRST_FRAME] [--expect-fail]\n"
             "         [--latency-ms MS (200)] [--seed N]\n");
@@ -90,6 +98,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     static const struct option long_opts[] = {
         {"url", required_argument, NULL, 'u'},
         {"token", required_argument, NULL, 't'},
+        {"no-token", no_argument, NULL, 'n'},
         {"duration", required_argument, NULL, 'd'},
         {"drop-percent", required_argument, NULL, 'p'},
         {"corrupt-fingerprint", no_argument, NULL, 'c'},
@@ -100,25 +109,50 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (struct options){.duration_s = 10, .drop_percent = -1, .request_keyframe_at_s = -1,
-                          .latency_ms = 200, .seed = 1};
+    *o = (struct options){.duration_s = 10,
+                          .drop_percent = -1,
+                          .request_keyframe_at_s = -1,
+                          .latency_ms = 200,
+                          .seed = 1};
     int c;
     while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'u': o->url = optarg; break;
-        case 't': o->token = optarg; break;
-        case 'd': o->duration_s = atof(optarg); break;
-        case 'p': o->drop_percent = atoi(optarg); break;
-        case 'c': o->corrupt_fingerprint = 1; break;
-        case 'k': o->request_keyframe_at_s = atof(optarg); break;
-        case 'x': o->expect_fail = 1; break;
-        case 'l': o->latency_ms = atoi(optarg); break;
-        case 's': o->seed = (unsigned)strtoul(optarg, NULL, 10); break;
-        default: return -1;
+        case 'u':
+            o->url = optarg;
+            break;
+        case 't':
+            o->token = optarg;
+            break;
+        case 'n':
+            o->no_token = 1;
+            break;
+        case 'd':
+            o->duration_s = atof(optarg);
+            break;
+        case 'p':
+            o->drop_percent = atoi(optarg);
+            break;
+        case 'c':
+            o->corrupt_fingerprint = 1;
+            break;
+        case 'k':
+            o->request_keyframe_at_s = atof(optarg);
+            break;
+        case 'x':
+            o->expect_fail = 1;
+            break;
+        case 'l':
+            o->latency_ms = atoi(optarg);
+            break;
+        case 's':
+            o->seed = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        default:
+            return -1;
         }
     }
-    if (optind != argc || !o->url || !o->token || o->duration_s <= 0 || o->drop_percent > 100 ||
-        o->latency_ms < 0)
+    if (optind != argc || !o->url || (!o->token == !o->no_token) || o->duration_s <= 0 ||
+        o->drop_percent > 100 || o->latency_ms < 0)
         return -1;
     return 0;
 }
@@ -172,7 +206,8 @@ static int route_answer_through_proxy(GstSDPMessage *answer, void *user)
                     g_strfreev(f);
                     return -EIO;
                 }
-                fprintf(stderr, "tsn-whep-play: proxy 127.0.0.1:%u -> relay 127.0.0.1:%d, dropping %d%%\n",
+                fprintf(stderr,
+                        "tsn-whep-play: proxy 127.0.0.1:%u -> relay 127.0.0.1:%d, dropping %d%%\n",
                         tsn_udp_proxy_port(pl->proxy), relay_port, pl->opt.drop_percent);
             }
             g_free(f[5]);
@@ -192,20 +227,62 @@ static int route_answer_through_proxy(GstSDPMessage *answer, void *user)
 
 /* ---- counting ---- */
 
+/* Milliseconds since the POST, for the timeline lines on stderr. */
+static gint64 since_post_ms(struct player *pl)
+{
+    gint64 post_us = tsn_wc_post_time_us(pl->wc);
+    return post_us ? (g_get_monotonic_time() - post_us) / 1000 : -1;
+}
+
+static GstPadProbeReturn on_first_rtp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    fprintf(stderr, "+%" G_GINT64_FORMAT " ms after POST: first RTP packet out of webrtcbin\n",
+            since_post_ms(data));
+    return GST_PAD_PROBE_REMOVE;
+}
+
 static GstPadProbeReturn on_access_unit(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
     struct player *pl = data;
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
     gint64 now_us = g_get_monotonic_time();
+    int key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
     g_mutex_lock(&pl->lock);
-    pl->frames_received++;
-    if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    int first = pl->frames_received++ == 0;
+    if (key) {
         pl->keyframes++;
         if (pl->request_us && !pl->keyframe_after_request_us)
             pl->keyframe_after_request_us = now_us;
     }
     g_mutex_unlock(&pl->lock);
+    if (first)
+        fprintf(stderr, "+%" G_GINT64_FORMAT " ms after POST: first access unit (%s)\n",
+                since_post_ms(pl), key ? "keyframe" : "delta frame");
     return GST_PAD_PROBE_OK;
+}
+
+/* Logs keyframe requests travelling upstream (ours, or the parser's and the
+ * decoder's own when they start without a keyframe or hit corrupt data). */
+static GstPadProbeReturn on_upstream_event(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+    gboolean all_headers = FALSE;
+    if (ev && gst_video_event_is_force_key_unit(ev) &&
+        gst_video_event_parse_upstream_force_key_unit(ev, NULL, &all_headers, NULL))
+        fprintf(stderr, "+%" G_GINT64_FORMAT " ms after POST: keyframe request upstream (%s)\n",
+                since_post_ms(data), all_headers ? "FIR" : "PLI");
+    return GST_PAD_PROBE_OK;
+}
+
+/* rtpjitterbuffer holds the very first packet for its whole latency unless
+ * fast start is on; a viewer should show the first decodable frame at once. */
+static void on_deep_element_added(GstBin *pipeline, GstBin *sub_bin, GstElement *element,
+                                  gpointer data)
+{
+    GstElementFactory *f = gst_element_get_factory(element);
+    if (f && strcmp(GST_OBJECT_NAME(f), "rtpjitterbuffer") == 0 &&
+        g_object_class_find_property(G_OBJECT_GET_CLASS(element), "faststart-min-packets"))
+        g_object_set(element, "faststart-min-packets", (guint)FASTSTART_MIN_PACKETS, NULL);
 }
 
 static gboolean request_keyframe(gpointer data)
@@ -218,9 +295,10 @@ static gboolean request_keyframe(gpointer data)
     if (pad) {
         /* Upstream through webrtcbin: rtpsession answers it with a PLI
          * (all-headers=TRUE would make it a FIR instead). */
-        gboolean sent =
-            gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
-        fprintf(stderr, "tsn-whep-play: keyframe requested%s\n", sent ? "" : " (event not handled)");
+        gboolean sent = gst_pad_push_event(
+            pad, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, FALSE, 0));
+        fprintf(stderr, "tsn-whep-play: keyframe requested%s\n",
+                sent ? "" : " (event not handled)");
         gst_object_unref(pad);
     }
     return G_SOURCE_REMOVE;
@@ -242,6 +320,9 @@ static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer
     if (first)
         pl->first_frame_us = now_us;
     g_mutex_unlock(&pl->lock);
+    if (first)
+        fprintf(stderr, "+%" G_GINT64_FORMAT " ms after POST: first decoded frame\n",
+                since_post_ms(pl));
     if (first && pl->opt.request_keyframe_at_s >= 0)
         g_main_context_invoke(NULL, schedule_keyframe_request, pl);
     return GST_PAD_PROBE_OK;
@@ -262,6 +343,7 @@ static void add_probe(GstBin *bin, const char *name, const char *pad_name, GstPa
 static void on_pad_added(GstElement *webrtc, GstPad *pad, gpointer data)
 {
     struct player *pl = data;
+    gint64 start_us = g_get_monotonic_time();
     if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
         return;
     GstCaps *caps = gst_pad_get_current_caps(pad);
@@ -293,11 +375,15 @@ static void on_pad_added(GstElement *webrtc, GstPad *pad, gpointer data)
         g_clear_error(&err);
         return;
     }
-    GstElement *depay = gst_bin_get_by_name(GST_BIN(bin), strcmp(name, "H264") == 0 ? "depay" : "au");
+    GstElement *depay =
+        gst_bin_get_by_name(GST_BIN(bin), strcmp(name, "H264") == 0 ? "depay" : "au");
     g_mutex_lock(&pl->lock);
     pl->depay_sink = gst_element_get_static_pad(depay, "sink");
     g_mutex_unlock(&pl->lock);
+    gst_pad_add_probe(pl->depay_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event, pl,
+                      NULL);
     gst_object_unref(depay);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, on_first_rtp, pl, NULL);
     add_probe(GST_BIN(bin), "au", "src", on_access_unit, pl);
     add_probe(GST_BIN(bin), "dec", "src", on_decoded, pl);
 
@@ -307,7 +393,10 @@ static void on_pad_added(GstElement *webrtc, GstPad *pad, gpointer data)
     if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
         fprintf(stderr, "tsn-whep-play: cannot link the %s decoder\n", name);
     gst_object_unref(sink);
-    fprintf(stderr, "tsn-whep-play: receiving %s\n", name);
+    fprintf(stderr,
+            "+%" G_GINT64_FORMAT " ms after POST: receiving %s (decoder set up in %" G_GINT64_FORMAT
+            " ms)\n",
+            since_post_ms(pl), name, (g_get_monotonic_time() - start_us) / 1000);
 }
 
 /* ---- report and shutdown ---- */
@@ -329,6 +418,11 @@ static void print_report(struct player *pl, int delete_status, const GstStructur
     GString *j = g_string_new("{");
     g_mutex_lock(&pl->lock);
     g_string_append_printf(j, "\"frames_decoded\":%d", pl->frames_decoded);
+    if (pl->marked)
+        g_string_append_printf(j, ",\"frames_decoded_after_mark\":%d",
+                               pl->frames_decoded - pl->mark_frames);
+    else
+        g_string_append(j, ",\"frames_decoded_after_mark\":null");
     append_ms(j, "first_frame_ms", tsn_wc_post_time_us(pl->wc), pl->first_frame_us);
     g_string_append_printf(j, ",\"keyframes\":%d,\"frames_received\":%d", pl->keyframes,
                            pl->frames_received);
@@ -337,24 +431,30 @@ static void print_report(struct player *pl, int delete_status, const GstStructur
     tsn_wc_json_string(j, pl->codec);
     g_mutex_unlock(&pl->lock);
 
-    g_string_append_printf(j, ",\"packets_received\":%" G_GINT64_FORMAT ",\"packets_lost\":%" G_GINT64_FORMAT
-                              ",\"nacks_sent\":%" G_GINT64_FORMAT ",\"plis_sent\":%" G_GINT64_FORMAT
-                              ",\"firs_sent\":%" G_GINT64_FORMAT,
-                           tsn_wc_field_int(in, "packets-received", -1), tsn_wc_field_int(in, "packets-lost", -1),
-                           tsn_wc_field_int(in, "nack-count", -1), tsn_wc_field_int(in, "pli-count", -1),
-                           tsn_wc_field_int(in, "fir-count", -1));
+    g_string_append_printf(
+        j,
+        ",\"packets_received\":%" G_GINT64_FORMAT ",\"packets_lost\":%" G_GINT64_FORMAT
+        ",\"nacks_sent\":%" G_GINT64_FORMAT ",\"plis_sent\":%" G_GINT64_FORMAT
+        ",\"firs_sent\":%" G_GINT64_FORMAT,
+        tsn_wc_field_int(in, "packets-received", -1), tsn_wc_field_int(in, "packets-lost", -1),
+        tsn_wc_field_int(in, "nack-count", -1), tsn_wc_field_int(in, "pli-count", -1),
+        tsn_wc_field_int(in, "fir-count", -1));
     /* The jitter buffer's own view: what it gave up on and what it asked again. */
-    g_string_append_printf(j, ",\"jb_lost\":%" G_GINT64_FORMAT ",\"jb_rtx_requests\":%" G_GINT64_FORMAT
-                              ",\"jb_rtx_success\":%" G_GINT64_FORMAT,
-                           tsn_wc_sum_element_stat(pl->webrtc, "rtpjitterbuffer", "stats", "num-lost"),
-                           tsn_wc_sum_element_stat(pl->webrtc, "rtpjitterbuffer", "stats", "rtx-count"),
-                           tsn_wc_sum_element_stat(pl->webrtc, "rtpjitterbuffer", "stats", "rtx-success-count"));
+    g_string_append_printf(
+        j,
+        ",\"jb_lost\":%" G_GINT64_FORMAT ",\"jb_rtx_requests\":%" G_GINT64_FORMAT
+        ",\"jb_rtx_success\":%" G_GINT64_FORMAT,
+        tsn_wc_sum_element_stat(pl->webrtc, "rtpjitterbuffer", "stats", "num-lost"),
+        tsn_wc_sum_element_stat(pl->webrtc, "rtpjitterbuffer", "stats", "rtx-count"),
+        tsn_wc_sum_element_stat(pl->webrtc, "rtpjitterbuffer", "stats", "rtx-success-count"));
     if (pl->proxy)
-        g_string_append_printf(j, ",\"proxy_media_packets\":%" G_GUINT64_FORMAT ",\"proxy_dropped\":%" G_GUINT64_FORMAT,
+        g_string_append_printf(j,
+                               ",\"proxy_media_packets\":%" G_GUINT64_FORMAT
+                               ",\"proxy_dropped\":%" G_GUINT64_FORMAT,
                                (guint64)ps.media_seen, (guint64)ps.dropped);
-    g_string_append_printf(j, ",\"connected\":%s,\"connect_ms\":%" G_GINT64_FORMAT ",\"delete_status\":%d,\"error\":",
-                           tsn_wc_is_connected(pl->wc) ? "true" : "false", tsn_wc_connect_ms(pl->wc),
-                           delete_status);
+    g_string_append_printf(
+        j, ",\"connected\":%s,\"connect_ms\":%" G_GINT64_FORMAT ",\"delete_status\":%d,\"error\":",
+        tsn_wc_is_connected(pl->wc) ? "true" : "false", tsn_wc_connect_ms(pl->wc), delete_status);
     tsn_wc_json_string(j, pl->error);
     g_string_append(j, "}\n");
     fputs(j->str, stdout);
@@ -364,8 +464,10 @@ static void print_report(struct player *pl, int delete_status, const GstStructur
 
 static int final_exit_code(struct player *pl, int delete_status)
 {
-    static const int codes[] = {[TSN_WC_FAIL_HTTP] = 3, [TSN_WC_FAIL_CONNECT] = 4,
-                                [TSN_WC_FAIL_SDP] = 5, [TSN_WC_FAIL_PIPELINE] = 6};
+    static const int codes[] = {[TSN_WC_FAIL_HTTP] = 3,
+                                [TSN_WC_FAIL_CONNECT] = 4,
+                                [TSN_WC_FAIL_SDP] = 5,
+                                [TSN_WC_FAIL_PIPELINE] = 6};
     g_mutex_lock(&pl->lock);
     int frames = pl->frames_decoded;
     g_mutex_unlock(&pl->lock);
@@ -414,14 +516,26 @@ static gboolean on_duration_done(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static gboolean on_signal(gpointer data)
+/* SIGINT/SIGTERM end the run early but normally (DELETE, report). */
+static gboolean on_stop_signal(gpointer data)
+{
+    fprintf(stderr, "tsn-whep-play: signalled, ending the session\n");
+    stop(data);
+    return G_SOURCE_REMOVE;
+}
+
+/* SIGUSR1 marks the start of a measured run: frames_decoded_after_mark
+ * counts from here (the publisher's --start-on-signal counterpart). */
+static gboolean on_mark_signal(gpointer data)
 {
     struct player *pl = data;
-    fprintf(stderr, "tsn-whep-play: interrupted, ending the session\n");
-    if (!pl->error)
-        pl->error = g_strdup("interrupted");
-    stop(pl);
-    return G_SOURCE_REMOVE;
+    g_mutex_lock(&pl->lock);
+    pl->mark_frames = pl->frames_decoded;
+    pl->marked = 1;
+    g_mutex_unlock(&pl->lock);
+    fprintf(stderr, "+%" G_GINT64_FORMAT " ms after POST: mark at %d decoded frames\n",
+            since_post_ms(pl), pl->mark_frames);
+    return G_SOURCE_CONTINUE;
 }
 
 static void on_failed(enum tsn_wc_failure why, const char *message, void *user)
@@ -429,10 +543,25 @@ static void on_failed(enum tsn_wc_failure why, const char *message, void *user)
     struct player *pl = user;
     pl->failure = why;
     pl->error = g_strdup(message);
-    if (pl->opt.expect_fail)
-        fprintf(stderr, "tsn-whep-play: failure expected, waiting out the duration\n");
-    else
-        stop(pl);
+    /* Nothing can arrive after a failure, expected or not: report now. */
+    stop(pl);
+}
+
+/* Loads the depayloader, parser and decoder plugins now: loading libav on
+ * the first packet would add a hundred milliseconds or more to the
+ * measured time to first frame, which is the relay's figure, not ours. */
+static void preload_decoders(void)
+{
+    static const char *const names[] = {"rtph264depay", "h264parse", "avdec_h264",
+                                        "rtpvp8depay",  "vp8dec",    "fakesink"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        GstElement *el = gst_element_factory_make(names[i], NULL);
+        if (!el) {
+            fprintf(stderr, "tsn-whep-play: warning: no %s element\n", names[i]);
+            continue;
+        }
+        gst_object_unref(gst_object_ref_sink(el));
+    }
 }
 
 static int add_recv_transceiver(GstElement *webrtc)
@@ -462,10 +591,12 @@ int main(int argc, char **argv)
         return 2;
     }
     g_mutex_init(&pl.lock);
+    preload_decoders();
     pl.pipeline = gst_pipeline_new("player");
     pl.webrtc = gst_element_factory_make("webrtcbin", "webrtc");
     if (!pl.webrtc) {
-        fprintf(stderr, "tsn-whep-play: no webrtcbin (gst-plugins-bad and gstreamer1.0-nice needed)\n");
+        fprintf(stderr,
+                "tsn-whep-play: no webrtcbin (gst-plugins-bad and gstreamer1.0-nice needed)\n");
         return 6;
     }
     g_object_set(pl.webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
@@ -476,6 +607,7 @@ int main(int argc, char **argv)
         return 6;
     }
     g_signal_connect(pl.webrtc, "pad-added", G_CALLBACK(on_pad_added), &pl);
+    g_signal_connect(pl.pipeline, "deep-element-added", G_CALLBACK(on_deep_element_added), NULL);
 
     pl.loop = g_main_loop_new(NULL, FALSE);
     struct tsn_wc_callbacks cb = {.failed = on_failed, .user = &pl};
@@ -488,8 +620,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "tsn-whep-play: cannot keep ICE on loopback\n");
         return 6;
     }
-    g_unix_signal_add(SIGINT, on_signal, &pl);
-    g_unix_signal_add(SIGTERM, on_signal, &pl);
+    g_unix_signal_add(SIGINT, on_stop_signal, &pl);
+    g_unix_signal_add(SIGTERM, on_stop_signal, &pl);
+    g_unix_signal_add(SIGUSR1, on_mark_signal, &pl);
     g_timeout_add((guint)(pl.opt.duration_s * 1000), on_duration_done, &pl);
     if (gst_element_set_state(pl.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         fprintf(stderr, "tsn-whep-play: the pipeline does not start\n");

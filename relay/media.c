@@ -339,10 +339,14 @@ static void receive_all(struct tsn_media *m, struct recv_batch *b)
         if (n <= 0)
             return;
         m->now_us = tsn_now_us();
-        for (int i = 0; i < n; i++)
+        /* Flushing after each datagram sends a packet's whole fan-out before
+         * the next packet is read: the first subscribers of a burst do not
+         * wait for the whole batch. sendmmsg still batches the fan-out. */
+        for (int i = 0; i < n; i++) {
             on_datagram(m, b->bufs[i], b->msgs[i].msg_len, (struct sockaddr *)&b->addrs[i],
                         b->msgs[i].msg_hdr.msg_namelen);
-        tsn_sendq_flush(m->sendq);
+            tsn_sendq_flush(m->sendq);
+        }
         if (n < RECV_BATCH)
             return;
     }

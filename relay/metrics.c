@@ -67,6 +67,13 @@ int tsn_metrics_render(const struct tsn_metrics *m, char *buf, size_t cap)
          (long long)atomic_load(&m->peers_publishers));
     emit(&o, "telesono_peers{role=\"subscriber\"} %lld\n",
          (long long)atomic_load(&m->peers_subscribers));
+    static const char *const role_names[5] = {"capture", "clinician", "observer", "reviewer",
+                                               "admin"};
+    emit(&o, "# HELP telesono_peers_by_role Media peers by token role.\n"
+             "# TYPE telesono_peers_by_role gauge\n");
+    for (int i = 0; i < 5; i++)
+        emit(&o, "telesono_peers_by_role{role=\"%s\"} %lld\n", role_names[i],
+             (long long)atomic_load(&m->peers_by_role[i]));
     gauge(&o, "telesono_ws_clients", "Connected WebSocket signalling clients.", &m->ws_clients);
     counter(&o, "telesono_packets_in_total", "Datagrams received on the media port.",
             &m->packets_in);

@@ -34,6 +34,7 @@ struct tsn_metrics {
     /* gauges */
     atomic_int_fast64_t rooms;
     atomic_int_fast64_t peers_publishers, peers_subscribers;
+    atomic_int_fast64_t peers_by_role[5]; /* index: bit number of enum tsn_role */
     atomic_int_fast64_t ws_clients;
 };
 

@@ -70,6 +70,15 @@ static int room_has_other_peers(const struct tsn_media *m, const struct tsn_medi
     return 0;
 }
 
+/* The bit number of a single-role value, for the per-role gauges. */
+static unsigned role_index(enum tsn_role role)
+{
+    unsigned i = 0;
+    while (i < 4 && !((unsigned)role & (1u << i)))
+        i++;
+    return i;
+}
+
 struct tsn_media_room *tsn_room_attach(struct tsn_media *m, struct tsn_peer *p)
 {
     struct tsn_media_room *r = m->rooms;
@@ -81,6 +90,7 @@ struct tsn_media_room *tsn_room_attach(struct tsn_media *m, struct tsn_peer *p)
     }
     p->mroom = r;
     p->room_id = r->id;
+    atomic_fetch_add(&m->metrics->peers_by_role[role_index(p->role)], 1);
     if (p->kind == TSN_PEER_PUBLISHER) {
         atomic_fetch_add(&m->metrics->peers_publishers, 1);
         return r;
@@ -107,6 +117,7 @@ void tsn_room_detach(struct tsn_media *m, struct tsn_peer *p)
     struct tsn_media_room *r = p->mroom;
     if (!r)
         return;
+    atomic_fetch_sub(&m->metrics->peers_by_role[role_index(p->role)], 1);
     if (p->kind == TSN_PEER_PUBLISHER) {
         atomic_fetch_sub(&m->metrics->peers_publishers, 1);
         if (r->publisher == p)

@@ -148,6 +148,13 @@ static void test_values(void **state)
     expect_sample(buf, "telesono_peers{role=\"publisher\"}", "2");
     expect_sample(buf, "telesono_peers{role=\"subscriber\"}", "250");
     expect_sample(buf, "telesono_ws_clients", "-1");
+    atomic_store(&m.peers_by_role[1], 3);
+    free(buf);
+    buf = malloc(BUF_BYTES);
+    assert_non_null(buf);
+    assert_true(tsn_metrics_render(&m, buf, BUF_BYTES) > 0);
+    expect_sample(buf, "telesono_peers_by_role{role=\"clinician\"}", "3");
+    expect_sample(buf, "telesono_peers_by_role{role=\"capture\"}", "0");
     for (int r = 0; r < TSN_DROP_REASONS; r++) {
         char name[96], want[8];
         snprintf(name, sizeof name, "telesono_udp_dropped_total{reason=\"%s\"}", drop_names[r]);
@@ -186,8 +193,9 @@ static void test_format(void **state)
         assert_int_equal(strspn(sp + 1, "-0123456789"), strlen(sp + 1));
         samples++;
     }
-    /* counters + 2 gauges + 2 peer lines + every drop reason */
-    assert_int_equal(samples, (int)(sizeof counters / sizeof *counters) + 2 + 2 + TSN_DROP_REASONS);
+    /* counters + 2 gauges + 2 peer lines + 5 role lines + every drop reason */
+    assert_int_equal(samples,
+                     (int)(sizeof counters / sizeof *counters) + 2 + 2 + 5 + TSN_DROP_REASONS);
     free(buf);
 }
 

@@ -23,6 +23,7 @@ finish_client late
 say "late joiner: connect_ms=$(report late connect_ms) first_frame_ms=$(report late first_frame_ms)"
 assert_le "$(report late first_frame_ms)" 500 "late joiner first_frame_ms (POST to first decoded frame)"
 assert_gt "$(report late frames_decoded)" 60 "late joiner frames_decoded in 4 s"
+assert_ge "$(metric_sum telesono_keyframe_replays_total)" 1 "telesono_keyframe_replays_total (cached keyframe sent)"
 
 finish_client asker
 assert_ge "$(report asker plis_sent)" 1 "keyframe asker plis_sent"

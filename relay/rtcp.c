@@ -9,6 +9,7 @@
  * and unknown types are skipped without interpretation. SRTCP is undone by the
  * caller before anything here sees the bytes. */
 #include "rtcp.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -30,30 +31,6 @@
 /* Cumulative packets lost is a signed 24-bit field (RFC 3550 6.4.1). */
 #define CUM_LOST_MAX 0x7FFFFF
 #define CUM_LOST_MIN (-0x800000)
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* The item's bytes without its padding (RFC 3550 6.4.1: when P is set the
  * last octet counts the padding, itself included). 0 when the padding does
@@ -107,7 +84,7 @@ int tsn_rtcp_iter_next(struct tsn_rtcp_iter *it, struct tsn_rtcp_item *item)
     size_t left = it->len - it->off;
     if (left < RTCP_HDR_BYTES || (p[0] >> 6) != RTCP_VERSION)
         return -EBADMSG;
-    size_t len = ((size_t)rd16(p + 2) + 1) * 4;
+    size_t len = ((size_t)tsn_rd16(p + 2) + 1) * 4;
     if (len > left)
         return -EBADMSG;
     uint8_t type = p[1];
@@ -120,10 +97,10 @@ int tsn_rtcp_iter_next(struct tsn_rtcp_iter *it, struct tsn_rtcp_item *item)
     item->fmt = fmt;
     item->data = p;
     item->len = len;
-    item->sender_ssrc = body >= 8 ? rd32(p + 4) : 0;
+    item->sender_ssrc = body >= 8 ? tsn_rd32(p + 4) : 0;
     item->media_ssrc = 0;
     if (type == TSN_RTCP_RTPFB || type == TSN_RTCP_PSFB)
-        item->media_ssrc = rd32(p + 8);
+        item->media_ssrc = tsn_rd32(p + 8);
     it->off += len;
     return 1;
 }
@@ -143,11 +120,11 @@ int tsn_rtcp_sr_info(const struct tsn_rtcp_item *item, struct tsn_rtcp_sender_in
     if (body < RTCP_HDR_BYTES + 4 + RTCP_SENDER_BYTES || !out || item->type != TSN_RTCP_SR)
         return -EBADMSG;
     const uint8_t *p = item->data;
-    out->ssrc = rd32(p + 4);
-    out->ntp = ((uint64_t)rd32(p + 8) << 32) | rd32(p + 12);
-    out->rtp_ts = rd32(p + 16);
-    out->packet_count = rd32(p + 20);
-    out->octet_count = rd32(p + 24);
+    out->ssrc = tsn_rd32(p + 4);
+    out->ntp = ((uint64_t)tsn_rd32(p + 8) << 32) | tsn_rd32(p + 12);
+    out->rtp_ts = tsn_rd32(p + 16);
+    out->packet_count = tsn_rd32(p + 20);
+    out->octet_count = tsn_rd32(p + 24);
     return 0;
 }
 
@@ -178,13 +155,13 @@ int tsn_rtcp_report_block(const struct tsn_rtcp_item *item, unsigned i,
         return -EBADMSG;
 
     const uint8_t *b = item->data + off;
-    out->ssrc = rd32(b);
+    out->ssrc = tsn_rd32(b);
     out->fraction_lost = b[4];
-    out->cumulative_lost = sign_extend24(rd32(b + 4));
-    out->highest_seq = rd32(b + 8);
-    out->jitter = rd32(b + 12);
-    out->lsr = rd32(b + 16);
-    out->dlsr = rd32(b + 20);
+    out->cumulative_lost = sign_extend24(tsn_rd32(b + 4));
+    out->highest_seq = tsn_rd32(b + 8);
+    out->jitter = tsn_rd32(b + 12);
+    out->lsr = tsn_rd32(b + 16);
+    out->dlsr = tsn_rd32(b + 20);
     return 0;
 }
 
@@ -199,8 +176,8 @@ int tsn_rtcp_nack_foreach(const struct tsn_rtcp_item *item, tsn_rtcp_nack_cb cb,
     int n = 0;
     for (size_t off = RTCP_FB_HDR_BYTES; body - off >= RTCP_NACK_FCI_BYTES;
          off += RTCP_NACK_FCI_BYTES) {
-        uint16_t pid = rd16(item->data + off);
-        uint16_t blp = rd16(item->data + off + 2);
+        uint16_t pid = tsn_rd16(item->data + off);
+        uint16_t blp = tsn_rd16(item->data + off + 2);
         if (cb)
             cb(user, pid);
         n++;
@@ -221,7 +198,7 @@ static void put_header(uint8_t *out, uint8_t count, uint8_t type, size_t total)
 {
     out[0] = (uint8_t)((RTCP_VERSION << 6) | (count & 0x1F));
     out[1] = type;
-    wr16(out + 2, (uint16_t)(total / 4 - 1));
+    tsn_wr16(out + 2, (uint16_t)(total / 4 - 1));
 }
 
 size_t tsn_rtcp_build_pli(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc)
@@ -229,8 +206,8 @@ size_t tsn_rtcp_build_pli(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32
     if (!out || cap < RTCP_FB_HDR_BYTES)
         return 0;
     put_header(out, TSN_RTCP_FMT_PLI, TSN_RTCP_PSFB, RTCP_FB_HDR_BYTES);
-    wr32(out + 4, sender_ssrc);
-    wr32(out + 8, media_ssrc);
+    tsn_wr32(out + 4, sender_ssrc);
+    tsn_wr32(out + 8, media_ssrc);
     return RTCP_FB_HDR_BYTES;
 }
 
@@ -243,9 +220,9 @@ size_t tsn_rtcp_build_fir(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32
     /* RFC 5104 4.3.1.2: the media source SSRC of the common header is
      * unused and zero; the target SSRC goes in the FCI. */
     put_header(out, TSN_RTCP_FMT_FIR, TSN_RTCP_PSFB, total);
-    wr32(out + 4, sender_ssrc);
-    wr32(out + 8, 0);
-    wr32(out + 12, media_ssrc);
+    tsn_wr32(out + 4, sender_ssrc);
+    tsn_wr32(out + 8, 0);
+    tsn_wr32(out + 12, media_ssrc);
     out[16] = seq_nr;
     out[17] = out[18] = out[19] = 0;
     return total;
@@ -333,14 +310,14 @@ size_t tsn_rtcp_build_nack(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint3
                 seq_set_del(&set, seq);
             }
         }
-        wr16(out + off, (uint16_t)pid);
-        wr16(out + off + 2, blp);
+        tsn_wr16(out + off, (uint16_t)pid);
+        tsn_wr16(out + off + 2, blp);
         off += RTCP_NACK_FCI_BYTES;
         cursor = (uint32_t)pid + NACK_BLP_SEQS + 1;
     }
     put_header(out, TSN_RTCP_FMT_NACK, TSN_RTCP_RTPFB, off);
-    wr32(out + 4, sender_ssrc);
-    wr32(out + 8, media_ssrc);
+    tsn_wr32(out + 4, sender_ssrc);
+    tsn_wr32(out + 8, media_ssrc);
     return off;
 }
 
@@ -351,12 +328,12 @@ static void put_report_block(uint8_t *p, const struct tsn_rtcp_report_block *b)
         lost = CUM_LOST_MAX;
     if (lost < CUM_LOST_MIN)
         lost = CUM_LOST_MIN;
-    wr32(p, b->ssrc);
-    wr32(p + 4, ((uint32_t)b->fraction_lost << 24) | ((uint32_t)lost & 0xFFFFFF));
-    wr32(p + 8, b->highest_seq);
-    wr32(p + 12, b->jitter);
-    wr32(p + 16, b->lsr);
-    wr32(p + 20, b->dlsr);
+    tsn_wr32(p, b->ssrc);
+    tsn_wr32(p + 4, ((uint32_t)b->fraction_lost << 24) | ((uint32_t)lost & 0xFFFFFF));
+    tsn_wr32(p + 8, b->highest_seq);
+    tsn_wr32(p + 12, b->jitter);
+    tsn_wr32(p + 16, b->lsr);
+    tsn_wr32(p + 20, b->dlsr);
 }
 
 static void put_report_blocks(uint8_t *p, const struct tsn_rtcp_report_block *blocks, size_t n)
@@ -374,12 +351,12 @@ size_t tsn_rtcp_build_sr(uint8_t *out, size_t cap, const struct tsn_rtcp_sender_
     if (cap < total)
         return 0;
     put_header(out, (uint8_t)n_blocks, TSN_RTCP_SR, total);
-    wr32(out + 4, si->ssrc);
-    wr32(out + 8, (uint32_t)(si->ntp >> 32));
-    wr32(out + 12, (uint32_t)si->ntp);
-    wr32(out + 16, si->rtp_ts);
-    wr32(out + 20, si->packet_count);
-    wr32(out + 24, si->octet_count);
+    tsn_wr32(out + 4, si->ssrc);
+    tsn_wr32(out + 8, (uint32_t)(si->ntp >> 32));
+    tsn_wr32(out + 12, (uint32_t)si->ntp);
+    tsn_wr32(out + 16, si->rtp_ts);
+    tsn_wr32(out + 20, si->packet_count);
+    tsn_wr32(out + 24, si->octet_count);
     put_report_blocks(out + 28, blocks, n_blocks);
     return total;
 }
@@ -393,7 +370,7 @@ size_t tsn_rtcp_build_rr(uint8_t *out, size_t cap, uint32_t sender_ssrc,
     if (cap < total)
         return 0;
     put_header(out, (uint8_t)n_blocks, TSN_RTCP_RR, total);
-    wr32(out + 4, sender_ssrc);
+    tsn_wr32(out + 4, sender_ssrc);
     put_report_blocks(out + 8, blocks, n_blocks);
     return total;
 }

@@ -8,6 +8,7 @@
  * module does not decode video, validate payload types against SDP, or track
  * sequence state; that belongs to the stream code. */
 #include "rtp.h"
+#include "bytes.h"
 
 #include <errno.h>
 
@@ -36,38 +37,14 @@
 #define VP8_M        0x80 /* 15-bit PictureID */
 #define VP8_P        0x01 /* payload header: 0 = key frame, 1 = inter frame */
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* Reads the extension block header at buf + *off and advances *off past the
  * block. The caller has already checked the fixed header and the CSRCs. */
 static int parse_ext_block(const uint8_t *buf, size_t len, size_t *off, struct tsn_rtp_hdr *h)
 {
     if (len - *off < 4)
         return -EBADMSG;
-    h->ext_profile = rd16(buf + *off);
-    size_t ext_bytes = (size_t)rd16(buf + *off + 2) * 4;
+    h->ext_profile = tsn_rd16(buf + *off);
+    size_t ext_bytes = (size_t)tsn_rd16(buf + *off + 2) * 4;
     *off += 4;
     if (len - *off < ext_bytes)
         return -EBADMSG;
@@ -91,9 +68,9 @@ int tsn_rtp_parse(const uint8_t *buf, size_t len, struct tsn_rtp_hdr *h)
     v.csrc_count = buf[0] & 0x0F;
     v.marker = buf[1] >> 7;
     v.payload_type = buf[1] & 0x7F;
-    v.seq = rd16(buf + 2);
-    v.timestamp = rd32(buf + 4);
-    v.ssrc = rd32(buf + 8);
+    v.seq = tsn_rd16(buf + 2);
+    v.timestamp = tsn_rd32(buf + 4);
+    v.ssrc = tsn_rd32(buf + 8);
 
     size_t off = TSN_RTP_HEADER_BYTES + (size_t)v.csrc_count * 4;
     if (off > len)
@@ -131,17 +108,17 @@ int tsn_rtp_is_rtcp(const uint8_t *buf, size_t len)
 
 void tsn_rtp_set_seq(uint8_t *buf, uint16_t seq)
 {
-    wr16(buf + 2, seq);
+    tsn_wr16(buf + 2, seq);
 }
 
 void tsn_rtp_set_timestamp(uint8_t *buf, uint32_t ts)
 {
-    wr32(buf + 4, ts);
+    tsn_wr32(buf + 4, ts);
 }
 
 void tsn_rtp_set_ssrc(uint8_t *buf, uint32_t ssrc)
 {
-    wr32(buf + 8, ssrc);
+    tsn_wr32(buf + 8, ssrc);
 }
 
 void tsn_rtp_set_payload_type(uint8_t *buf, uint8_t pt)
@@ -228,7 +205,7 @@ static unsigned h264_stapa_key_flags(const uint8_t *p, size_t len)
     while (off < len) {
         if (len - off < 2)
             return 0;
-        size_t nal_bytes = rd16(p + off);
+        size_t nal_bytes = tsn_rd16(p + off);
         off += 2;
         if (nal_bytes == 0 || nal_bytes > len - off)
             return 0;

@@ -6,6 +6,7 @@
  * its MAC context internally per call). It does not do TURN, long-term
  * credentials, ALTERNATE-SERVER or the RFC 3489 (cookie-less) format. */
 #include "stun.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -40,30 +41,6 @@
 
 /* ---- byte helpers ------------------------------------------------------ */
 
-static uint16_t get_be16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static size_t pad4(size_t n)
 {
     return (n + 3) & ~(size_t)3;
@@ -95,7 +72,7 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 static uint32_t stun_fingerprint(const uint8_t *buf, size_t end, uint16_t fake_len)
 {
     uint8_t len_be[2];
-    put_be16(len_be, fake_len);
+    tsn_wr16(len_be, fake_len);
     uint32_t crc = crc32_update(0xFFFFFFFFu, buf, 2);
     crc = crc32_update(crc, len_be, 2);
     crc = crc32_update(crc, buf + 4, end - 4);
@@ -116,7 +93,7 @@ static int stun_hmac(const uint8_t *buf, size_t end, uint16_t fake_len, const vo
     size_t mac_len = 0;
     int rc = -EIO;
 
-    put_be16(len_be, fake_len);
+    tsn_wr16(len_be, fake_len);
     EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (!hmac)
         return -ENOMEM;
@@ -151,7 +128,7 @@ out_mac:
 int tsn_stun_is_stun(const uint8_t *buf, size_t len)
 {
     return buf && len >= TSN_STUN_HEADER_BYTES && buf[0] <= 3 &&
-           get_be32(buf + 4) == STUN_MAGIC_COOKIE;
+           tsn_rd32(buf + 4) == STUN_MAGIC_COOKIE;
 }
 
 /* XOR-MAPPED-ADDRESS (RFC 5389 section 15.2): the port is xored with the top
@@ -163,7 +140,7 @@ static int parse_xor_mapped(const uint8_t *hdr, const uint8_t *v, size_t vlen,
     if (vlen < 4)
         return -EBADMSG;
     uint8_t family = v[1];
-    uint16_t port = get_be16(v + 2) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16);
+    uint16_t port = tsn_rd16(v + 2) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16);
 
     memset(ss, 0, sizeof *ss);
     if (family == STUN_FAMILY_IPV4 && vlen == 8) {
@@ -220,7 +197,7 @@ static int parse_attr(const uint8_t *buf, uint16_t type, const uint8_t *v, size_
             return -EBADMSG;
         if (!out->has_priority) {
             out->has_priority = 1;
-            out->priority = get_be32(v);
+            out->priority = tsn_rd32(v);
         }
         return 0;
     case STUN_ATTR_USE_CANDIDATE:
@@ -233,7 +210,7 @@ static int parse_attr(const uint8_t *buf, uint16_t type, const uint8_t *v, size_
         if (vlen != 8)
             return -EBADMSG;
         if (!out->ice_controlling && !out->ice_controlled)
-            out->tiebreaker = ((uint64_t)get_be32(v) << 32) | get_be32(v + 4);
+            out->tiebreaker = ((uint64_t)tsn_rd32(v) << 32) | tsn_rd32(v + 4);
         if (type == STUN_ATTR_ICE_CONTROLLING)
             out->ice_controlling = 1;
         else
@@ -264,12 +241,12 @@ static int parse_header(const uint8_t *buf, size_t len, struct tsn_stun_msg *out
         return -EBADMSG;
     if (buf[0] & 0xC0)
         return -EBADMSG;
-    if (get_be32(buf + 4) != STUN_MAGIC_COOKIE)
+    if (tsn_rd32(buf + 4) != STUN_MAGIC_COOKIE)
         return -EBADMSG;
-    uint16_t body_len = get_be16(buf + 2);
+    uint16_t body_len = tsn_rd16(buf + 2);
     if (body_len % 4 != 0 || (size_t)body_len + TSN_STUN_HEADER_BYTES != len)
         return -EBADMSG;
-    out->type = get_be16(buf);
+    out->type = tsn_rd16(buf);
     out->length = body_len;
     memcpy(out->txid, buf + 8, sizeof out->txid);
     return 0;
@@ -288,8 +265,8 @@ int tsn_stun_parse(const uint8_t *buf, size_t len, struct tsn_stun_msg *out)
     while (pos < len) {
         if (len - pos < STUN_ATTR_HEADER_BYTES)
             return -EBADMSG;
-        uint16_t type = get_be16(buf + pos);
-        size_t vlen = get_be16(buf + pos + 2);
+        uint16_t type = tsn_rd16(buf + pos);
+        size_t vlen = tsn_rd16(buf + pos + 2);
         const uint8_t *v = buf + pos + STUN_ATTR_HEADER_BYTES;
         /* The padded value must fit: the body length is a multiple of 4 and
          * every attribute is padded, so anything else is a lie. */
@@ -301,7 +278,7 @@ int tsn_stun_parse(const uint8_t *buf, size_t len, struct tsn_stun_msg *out)
             if (vlen != 4 || pos + STUN_FP_ATTR_BYTES != len)
                 return -EBADMSG;
             uint32_t want = stun_fingerprint(buf, pos, (uint16_t)(len - TSN_STUN_HEADER_BYTES));
-            if (get_be32(v) != want)
+            if (tsn_rd32(v) != want)
                 return -EPROTO;
             out->has_fingerprint = 1;
             return 0;
@@ -333,7 +310,7 @@ int tsn_stun_check_integrity(const uint8_t *buf, size_t len, const struct tsn_st
     size_t mi = msg->integrity_offset;
     /* Guard against a msg that does not describe this buffer. */
     if (mi < TSN_STUN_HEADER_BYTES || mi > len || len - mi < STUN_MI_ATTR_BYTES ||
-        get_be16(buf + mi) != STUN_ATTR_MESSAGE_INTEGRITY)
+        tsn_rd16(buf + mi) != STUN_ATTR_MESSAGE_INTEGRITY)
         return -EINVAL;
 
     uint8_t mac[STUN_HMAC_BYTES];
@@ -364,7 +341,7 @@ struct stun_writer {
 static void writer_sync_len(struct stun_writer *w)
 {
     if (!w->overflow)
-        put_be16(w->buf + 2, (uint16_t)(w->len - TSN_STUN_HEADER_BYTES));
+        tsn_wr16(w->buf + 2, (uint16_t)(w->len - TSN_STUN_HEADER_BYTES));
 }
 
 static void writer_header(struct stun_writer *w, uint16_t type, const uint8_t txid[12])
@@ -373,9 +350,9 @@ static void writer_header(struct stun_writer *w, uint16_t type, const uint8_t tx
         w->overflow = 1;
         return;
     }
-    put_be16(w->buf, type);
-    put_be16(w->buf + 2, 0);
-    put_be32(w->buf + 4, STUN_MAGIC_COOKIE);
+    tsn_wr16(w->buf, type);
+    tsn_wr16(w->buf + 2, 0);
+    tsn_wr32(w->buf + 4, STUN_MAGIC_COOKIE);
     memcpy(w->buf + 8, txid, 12);
     w->len = TSN_STUN_HEADER_BYTES;
 }
@@ -391,8 +368,8 @@ static uint8_t *writer_attr(struct stun_writer *w, uint16_t type, const void *va
         return NULL;
     }
     uint8_t *p = w->buf + w->len;
-    put_be16(p, type);
-    put_be16(p + 2, (uint16_t)vlen);
+    tsn_wr16(p, type);
+    tsn_wr16(p + 2, (uint16_t)vlen);
     if (value && vlen)
         memcpy(p + STUN_ATTR_HEADER_BYTES, value, vlen);
     memset(p + STUN_ATTR_HEADER_BYTES + vlen, 0, pad4(vlen) - vlen);
@@ -404,7 +381,7 @@ static uint8_t *writer_attr(struct stun_writer *w, uint16_t type, const void *va
 static void writer_u32_attr(struct stun_writer *w, uint16_t type, uint32_t value)
 {
     uint8_t v[4];
-    put_be32(v, value);
+    tsn_wr32(v, value);
     writer_attr(w, type, v, sizeof v);
 }
 
@@ -425,7 +402,7 @@ static void writer_fingerprint(struct stun_writer *w)
     uint8_t *v = writer_attr(w, STUN_ATTR_FINGERPRINT, NULL, 4);
     if (!v)
         return;
-    put_be32(v, stun_fingerprint(w->buf, fp, (uint16_t)(w->len - TSN_STUN_HEADER_BYTES)));
+    tsn_wr32(v, stun_fingerprint(w->buf, fp, (uint16_t)(w->len - TSN_STUN_HEADER_BYTES)));
 }
 
 static size_t writer_finish(const struct stun_writer *w)
@@ -444,14 +421,14 @@ static void writer_xor_mapped(struct stun_writer *w, const struct sockaddr *sa)
         const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
         const uint8_t *a = (const uint8_t *)&sin->sin_addr;
         v[1] = STUN_FAMILY_IPV4;
-        put_be16(v + 2, ntohs(sin->sin_port) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
+        tsn_wr16(v + 2, ntohs(sin->sin_port) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
         for (int i = 0; i < 4; i++)
             v[4 + i] = a[i] ^ pad[i];
         vlen = 8;
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
         v[1] = STUN_FAMILY_IPV6;
-        put_be16(v + 2, ntohs(sin6->sin6_port) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
+        tsn_wr16(v + 2, ntohs(sin6->sin6_port) ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
         for (int i = 0; i < 16; i++)
             v[4 + i] = sin6->sin6_addr.s6_addr[i] ^ pad[i];
         vlen = 20;
@@ -534,8 +511,8 @@ size_t tsn_stun_build_request(uint8_t *out, size_t cap, const uint8_t txid[12],
     if (username_len > TSN_STUN_MAX_USERNAME)
         return 0;
     uint8_t tb[8];
-    put_be32(tb, (uint32_t)(tiebreaker >> 32));
-    put_be32(tb + 4, (uint32_t)tiebreaker);
+    tsn_wr32(tb, (uint32_t)(tiebreaker >> 32));
+    tsn_wr32(tb + 4, (uint32_t)tiebreaker);
 
     struct stun_writer w = {.buf = out, .cap = cap};
     writer_header(&w, TSN_STUN_BINDING_REQUEST, txid);

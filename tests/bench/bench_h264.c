@@ -1,5 +1,6 @@
 /* A synthetic H.264 RTP source with send-time stamps; see bench_h264.h. */
 #include "bench_h264.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,24 +19,10 @@ static const uint8_t k_sps[] = {0x67, 0x42, 0xe0, 0x1f, 0xda, 0x02, 0x80,
                                 0xf6, 0x9b, 0x80, 0x80, 0x83, 0x01};
 static const uint8_t k_pps[] = {0x68, 0xce, 0x3c, 0x80};
 
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static void put_be64(uint8_t *p, uint64_t v)
 {
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
+    tsn_wr32(p, (uint32_t)(v >> 32));
+    tsn_wr32(p + 4, (uint32_t)v);
 }
 
 static uint64_t get_be64(const uint8_t *p)
@@ -121,14 +108,14 @@ static size_t write_header(struct tsn_bench_h264 *g, uint8_t *out, int marker, i
     size_t ext = ext_block_bytes(c);
     out[0] = (uint8_t)(0x80 | (ext ? 0x10 : 0));
     out[1] = (uint8_t)((marker ? 0x80 : 0) | c->payload_type);
-    put_be16(out + 2, g->next_seq++);
-    put_be32(out + 4, g->frame_ts);
-    put_be32(out + 8, c->ssrc);
+    tsn_wr16(out + 2, g->next_seq++);
+    tsn_wr32(out + 4, g->frame_ts);
+    tsn_wr32(out + 8, c->ssrc);
     if (!ext)
         return 12;
     uint8_t *p = out + 12;
-    put_be16(p, EXT_PROFILE_ONE_BYTE);
-    put_be16(p + 2, (uint16_t)((ext - 4) / 4));
+    tsn_wr16(p, EXT_PROFILE_ONE_BYTE);
+    tsn_wr16(p + 2, (uint16_t)((ext - 4) / 4));
     memset(p + 4, 0, ext - 4); /* zero padding between and after elements */
     p += 4;
     if (c->ext_abs_send_time) {
@@ -165,10 +152,10 @@ static int write_stap(struct tsn_bench_h264 *g, uint8_t *out, int64_t send_real_
 {
     size_t off = write_header(g, out, 0, send_real_us);
     out[off++] = (uint8_t)(0x60 | NAL_STAP_A); /* NRI of the parameter sets */
-    put_be16(out + off, (uint16_t)sizeof(k_sps));
+    tsn_wr16(out + off, (uint16_t)sizeof(k_sps));
     memcpy(out + off + 2, k_sps, sizeof(k_sps));
     off += 2 + sizeof(k_sps);
-    put_be16(out + off, (uint16_t)sizeof(k_pps));
+    tsn_wr16(out + off, (uint16_t)sizeof(k_pps));
     memcpy(out + off + 2, k_pps, sizeof(k_pps));
     off += 2 + sizeof(k_pps);
     g->sps_pending = 0;

@@ -3,7 +3,14 @@
  * own half of the material, the inbound one with the peer's. Each accepts any
  * SSRC (libsrtp clones its template stream the first time it sees an SSRC,
  * which allocates once per SSRC, never per packet). This module does not parse
- * RTP beyond the minimum libsrtp needs, and does not know about DTLS. */
+ * RTP beyond the minimum libsrtp needs, and does not know about DTLS.
+ *
+ * Outbound RTP, the one call made per subscriber per forwarded packet, goes
+ * through srtp_out (OpenSSL, no lock and no allocation per packet) instead:
+ * libsrtp's NSS backend locks and allocates on every packet. libsrtp keeps
+ * SRTCP both ways, inbound SRTP, and outbound SRTP for any SSRC past the
+ * few srtp_out tracks; each SSRC stays on one of the two for good, so its
+ * rollover counter lives in one place. */
 #include "srtp_session.h"
 
 #include <errno.h>
@@ -15,6 +22,7 @@
 #include <srtp2/srtp.h>
 
 #include "log.h"
+#include "srtp_out.h"
 
 #define SRTP_KEY_BYTES      16
 #define SRTP_CM_SALT_BYTES  14
@@ -26,15 +34,18 @@
 #define SRTP_GCM_TAG_BYTES  16
 /* Inbound: how far out of order a packet may arrive and still be accepted. */
 #define SRTP_IN_WINDOW_PKTS 1024
-/* Outbound: protecting an index again (a NACK retransmission from the cache)
- * is refused by libsrtp once it is older than the window, even with
- * allow_repeat_tx; 4096 packets is ~12 s of a 2 Mbit/s stream, 512 bytes of
- * bitmap per stream. */
+/* Outbound through libsrtp (SSRCs srtp_out declined): protecting an index
+ * again (a NACK retransmission from the cache) is refused by libsrtp once it
+ * is older than the window, even with allow_repeat_tx; 4096 packets is ~12 s
+ * of a 2 Mbit/s stream, 512 bytes of bitmap per stream. srtp_out has no
+ * such limit. */
 #define SRTP_OUT_WINDOW_PKTS 4096
 
 struct tsn_srtp {
     srtp_t in;  /* owned; the peer's key */
     srtp_t out; /* owned; our key */
+    /* owned; our key again: outbound RTP for the first few SSRCs */
+    struct tsn_srtp_out *fast_out;
     enum tsn_srtp_profile profile;
     size_t rtp_trailer_bytes;  /* what protect appends to RTP */
     size_t rtcp_trailer_bytes; /* what protect_rtcp appends to RTCP */
@@ -179,6 +190,10 @@ struct tsn_srtp *tsn_srtp_new(const struct tsn_srtp_keys *keys, int is_dtls_serv
     s->out = create_session(keys->profile, own_key, own_salt, keys->salt_len, 0);
     if (!s->out)
         goto fail;
+    s->fast_out =
+        tsn_srtp_out_new(keys->profile, own_key, SRTP_KEY_BYTES, own_salt, keys->salt_len);
+    if (!s->fast_out)
+        goto fail;
     s->in = create_session(keys->profile, peer_key, peer_salt, keys->salt_len, 1);
     if (!s->in)
         goto fail;
@@ -196,6 +211,7 @@ void tsn_srtp_free(struct tsn_srtp *s)
         srtp_dealloc(s->in);
     if (s->out)
         srtp_dealloc(s->out);
+    tsn_srtp_out_free(s->fast_out);
     free(s);
 }
 
@@ -228,8 +244,11 @@ int tsn_srtp_protect(struct tsn_srtp *s, uint8_t *buf, size_t *len, size_t cap)
      * size: the room is checked here. */
     if (*len > INT_MAX - s->rtp_trailer_bytes || cap < *len + s->rtp_trailer_bytes)
         return -ENOSPC;
+    int rc = tsn_srtp_out_protect(s->fast_out, buf, len, cap);
+    if (rc != TSN_SRTP_OUT_DECLINED)
+        return rc;
     int n = (int)*len;
-    int rc = map_status(srtp_protect(s->out, buf, &n));
+    rc = map_status(srtp_protect(s->out, buf, &n));
     if (rc == 0)
         *len = (size_t)n;
     return rc;

@@ -1,6 +1,10 @@
-/* SRTP/SRTCP (RFC 3711, 7714) for one DTLS-SRTP association, over libsrtp2:
- * one inbound and one outbound libsrtp session created once from the keys
- * DTLS exported, then protect/unprotect in place. No allocation per packet.
+/* SRTP/SRTCP (RFC 3711, 7714) for one DTLS-SRTP association: one inbound and
+ * one outbound libsrtp2 session created once from the keys DTLS exported,
+ * then protect/unprotect in place. Outbound RTP, the relay's hot path (once
+ * per subscriber per packet), goes through srtp_out.c on OpenSSL instead:
+ * Debian's libsrtp2 uses NSS, which allocates and locks on every packet.
+ * srtp_out's output is byte-identical to libsrtp's (tested); libsrtp handles
+ * everything else and any SSRC beyond srtp_out's few per session.
  * Profiles: AEAD_AES_128_GCM (preferred) and AES_CM_128_HMAC_SHA1_80.
  * tsn_srtp_global_init() must run once before any other call. */
 #ifndef TSN_SRTP_SESSION_H

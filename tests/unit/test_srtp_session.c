@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <srtp2/srtp.h>
+
 #include "cert.h"
 #include "dtls.h"
 #include "srtp_session.h"
@@ -498,6 +500,107 @@ static void test_many_ssrcs(void **state)
     tsn_srtp_free(rx);
 }
 
+/* libsrtp's own outbound session with the DTLS server's half of `k`, as a
+ * reference for what tsn_srtp_protect must produce. */
+static srtp_t reference_out(const struct tsn_srtp_keys *k)
+{
+    uint8_t master[30] = {0};
+    srtp_policy_t pol;
+    srtp_t ref = NULL;
+    memset(&pol, 0, sizeof pol);
+    if (k->profile == TSN_SRTP_AEAD_AES_128_GCM) {
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+    } else {
+        srtp_crypto_policy_set_rtp_default(&pol.rtp);
+        srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
+    }
+    memcpy(master, k->server_key, 16);
+    memcpy(master + 16, k->server_salt, k->salt_len);
+    pol.key = master;
+    pol.ssrc.type = ssrc_any_outbound;
+    pol.window_size = 4096;
+    pol.allow_repeat_tx = 1;
+    assert_int_equal(srtp_create(&ref, &pol), srtp_err_status_ok);
+    return ref;
+}
+
+/* tsn_srtp_protect (OpenSSL for the first SSRCs, libsrtp past them) gives
+ * libsrtp's bytes across a wrap 65530 -> 5 and a retransmission from before
+ * it, for six interleaved SSRCs, and the peer reads every packet. */
+static void check_protect_matches_libsrtp(const struct tsn_srtp_keys *ck,
+                                          const struct tsn_srtp_keys *sk)
+{
+    /* The first 65533 (index 3) is lost on the way and sent again later. */
+    static const uint16_t seqs[] = {65530, 65531, 65532, 65533, 65534, 65535, 0,
+                                    1,     2,     65533, 3,     4,     5};
+    struct tsn_srtp *tx = tsn_srtp_new(sk, 1), *rx = tsn_srtp_new(ck, 0);
+    srtp_t ref = reference_out(sk);
+    assert_non_null(tx);
+    assert_non_null(rx);
+    uint8_t plain[BUF_BYTES], ours[BUF_BYTES], theirs[BUF_BYTES];
+    for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        for (uint32_t ssrc = 1; ssrc <= 6; ssrc++) {
+            size_t plen = make_rtp(plain, seqs[i], 0x7000u + ssrc, 1188);
+            size_t len = plen;
+            int n = (int)plen;
+            memcpy(ours, plain, plen);
+            memcpy(theirs, plain, plen);
+            assert_int_equal(tsn_srtp_protect(tx, ours, &len, sizeof ours), 0);
+            assert_int_equal(srtp_protect(ref, theirs, &n), srtp_err_status_ok);
+            assert_int_equal(len, (size_t)n);
+            assert_memory_equal(ours, theirs, len);
+            if (i != 3) {
+                assert_int_equal(tsn_srtp_unprotect(rx, ours, &len), 0);
+                assert_int_equal(len, plen);
+                assert_memory_equal(ours, plain, plen);
+            }
+        }
+    }
+    srtp_dealloc(ref);
+    tsn_srtp_free(tx);
+    tsn_srtp_free(rx);
+}
+
+static void test_protect_matches_libsrtp(void **state)
+{
+    struct tsn_srtp_keys ck, sk, cm;
+    handshake_keys(&ck, &sk);
+    check_protect_matches_libsrtp(&ck, &sk);
+    fixed_cm_keys(&cm);
+    check_protect_matches_libsrtp(&cm, &cm);
+}
+
+/* protect's errors, for an SSRC on either path: short and malformed packets
+ * are -EINVAL, no room is -ENOSPC, and neither touches the packet. */
+static void test_protect_errors_leave_packet(void **state)
+{
+    struct tsn_srtp_keys k;
+    fixed_cm_keys(&k);
+    struct tsn_srtp *tx = tsn_srtp_new(&k, 1);
+    uint8_t plain[BUF_BYTES], buf[BUF_BYTES];
+    for (uint32_t ssrc = 1; ssrc <= 6; ssrc++) {
+        size_t plen = make_rtp(plain, 7, ssrc, 100);
+        size_t len = plen;
+        memcpy(buf, plain, plen);
+        assert_int_equal(tsn_srtp_protect(tx, buf, &len, plen + 9), -ENOSPC);
+        assert_int_equal(len, plen);
+        assert_memory_equal(buf, plain, plen);
+        len = 11;
+        assert_int_equal(tsn_srtp_protect(tx, buf, &len, sizeof buf), -EINVAL);
+        assert_int_equal(len, 11);
+        assert_memory_equal(buf, plain, plen);
+        len = plen;
+        assert_int_equal(tsn_srtp_protect(tx, buf, &len, plen + 10), 0);
+        assert_int_equal(len, plen + 10);
+    }
+    /* 15 CSRCs claimed in a 40-byte packet. */
+    size_t len = make_rtp(buf, 8, 1, 28);
+    buf[0] = 0x8f;
+    assert_int_equal(tsn_srtp_protect(tx, buf, &len, sizeof buf), -EINVAL);
+    tsn_srtp_free(tx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +615,8 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_key_material_split),
         cmocka_unit_test(test_many_ssrcs),
+        cmocka_unit_test(test_protect_matches_libsrtp),
+        cmocka_unit_test(test_protect_errors_leave_packet),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

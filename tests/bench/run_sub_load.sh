@@ -15,6 +15,8 @@
 #   DURATION=10 WARMUP=2 BITRATE=2000 ROOM=bench   passed to tsn-sub-load
 #   SUB_LOAD_ARGS  extra tsn-sub-load options (e.g. "--nack")
 #   RELAY_ARGS     extra telesono-relay options
+#   RELAY_CPU, LOAD_CPU  pin the relay and the load tool to CPU lists (taskset),
+#                  e.g. RELAY_CPU=0 LOAD_CPU=1, so they do not steal each other's core
 #   KEEP_LOGS=1    keep the temporary dirs (relay.log, sub_load.log) and print where
 set -euo pipefail
 
@@ -98,7 +100,7 @@ for n in "${counts[@]}"; do
     http_port="$(free_port t)"
     media_port="$(free_port u)"
     # shellcheck disable=SC2086
-    "$relay_bin" --listen "127.0.0.1:$http_port" --media-port "$media_port" \
+    ${RELAY_CPU:+taskset -c "$RELAY_CPU"} "$relay_bin" --listen "127.0.0.1:$http_port" --media-port "$media_port" \
         --data-dir "$tmp/data" --max-peers $((n + 64)) --log-level warn ${RELAY_ARGS:-} \
         >"$tmp/relay.log" 2>&1 &
     relay_pid=$!
@@ -114,7 +116,7 @@ for n in "${counts[@]}"; do
         --sub bench-sub --ttl 600)"
     # Tokens go through the environment, not argv (ps shows argv).
     # shellcheck disable=SC2086
-    if ! TSN_TOKEN_PUB="$token_pub" TSN_TOKEN_SUB="$token_sub" "$load_bin" \
+    if ! TSN_TOKEN_PUB="$token_pub" TSN_TOKEN_SUB="$token_sub" ${LOAD_CPU:+taskset -c "$LOAD_CPU"} "$load_bin" \
         --url-base "https://127.0.0.1:$http_port" --room "$room" --subscribers "$n" \
         --duration "$duration" --warmup "$warmup" --bitrate "$bitrate" \
         --relay-pid "$relay_pid" ${SUB_LOAD_ARGS:-} 2>"$tmp/sub_load.log"; then

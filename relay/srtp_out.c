@@ -121,40 +121,62 @@ static int kdf_generate(EVP_CIPHER_CTX *kdf, const uint8_t *x, uint8_t label, ui
     return 0;
 }
 
+int tsn_srtp_kdf(enum tsn_srtp_profile profile, const uint8_t *master_key, size_t key_len,
+                 const uint8_t *master_salt, size_t salt_len, struct tsn_srtp_session_keys *out)
+{
+    int gcm = profile == TSN_SRTP_AEAD_AES_128_GCM;
+    if (!out)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    if ((profile != TSN_SRTP_AES128_CM_SHA1_80 && !gcm) || !master_key || !master_salt ||
+        key_len != OUT_KEY_BYTES || salt_len != (gcm ? OUT_GCM_SALT_BYTES : OUT_CM_SALT_BYTES))
+        return -EINVAL;
+    EVP_CIPHER *ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+    EVP_CIPHER_CTX *kdf = EVP_CIPHER_CTX_new();
+    uint8_t x[OUT_CM_SALT_BYTES] = {0};
+    int rc = -EIO;
+
+    memcpy(x, master_salt, salt_len);
+    if (!ctr || !kdf || EVP_EncryptInit_ex(kdf, ctr, NULL, master_key, NULL) != 1)
+        goto out;
+    if (kdf_generate(kdf, x, LABEL_RTP_CIPHER, out->cipher_key, sizeof out->cipher_key) != 0 ||
+        kdf_generate(kdf, x, LABEL_RTP_SALT, out->salt, salt_len) != 0)
+        goto out;
+    if (!gcm && kdf_generate(kdf, x, LABEL_RTP_AUTH, out->auth_key, sizeof out->auth_key) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0)
+        OPENSSL_cleanse(out, sizeof *out);
+    OPENSSL_cleanse(x, sizeof x);
+    EVP_CIPHER_CTX_free(kdf);
+    EVP_CIPHER_free(ctr);
+    return rc;
+}
+
 /* Derives the session keys and keys o->cipher and the HMAC states. */
 static int derive_and_key(struct tsn_srtp_out *o, const uint8_t *master_key,
                           const uint8_t *master_salt, size_t salt_len)
 {
-    EVP_CIPHER *ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
-    EVP_CIPHER *aead = o->gcm ? EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL) : NULL;
-    EVP_CIPHER_CTX *kdf = EVP_CIPHER_CTX_new();
-    uint8_t x[OUT_CM_SALT_BYTES] = {0};
-    uint8_t cipher_key[OUT_KEY_BYTES], auth_key[OUT_AUTH_KEY_BYTES];
+    enum tsn_srtp_profile profile = o->gcm ? TSN_SRTP_AEAD_AES_128_GCM : TSN_SRTP_AES128_CM_SHA1_80;
+    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, o->gcm ? "AES-128-GCM" : "AES-128-CTR", NULL);
+    struct tsn_srtp_session_keys keys;
     int rc = -EIO;
 
-    memcpy(x, master_salt, salt_len);
-    if (!ctr || (o->gcm && !aead) || !kdf)
+    if (!cipher ||
+        tsn_srtp_kdf(profile, master_key, OUT_KEY_BYTES, master_salt, salt_len, &keys) != 0)
         goto out;
-    if (EVP_EncryptInit_ex(kdf, ctr, NULL, master_key, NULL) != 1)
-        goto out;
-    if (kdf_generate(kdf, x, LABEL_RTP_CIPHER, cipher_key, sizeof cipher_key) != 0 ||
-        kdf_generate(kdf, x, LABEL_RTP_SALT, o->salt, salt_len) != 0)
-        goto out;
-    if (!o->gcm && (kdf_generate(kdf, x, LABEL_RTP_AUTH, auth_key, sizeof auth_key) != 0 ||
-                    hmac_prepare(o, auth_key) != 0))
+    memcpy(o->salt, keys.salt, sizeof o->salt);
+    if (!o->gcm && hmac_prepare(o, keys.auth_key) != 0)
         goto out;
     /* The cipher context keeps its own copy of the expanded key; the IV
      * comes with each packet. GCM's default IV length is the 12 we use. */
-    if (EVP_EncryptInit_ex(o->cipher, o->gcm ? aead : ctr, NULL, cipher_key, NULL) != 1)
+    if (EVP_EncryptInit_ex(o->cipher, cipher, NULL, keys.cipher_key, NULL) != 1)
         goto out;
     rc = 0;
 out:
-    OPENSSL_cleanse(cipher_key, sizeof cipher_key);
-    OPENSSL_cleanse(auth_key, sizeof auth_key);
-    OPENSSL_cleanse(x, sizeof x);
-    EVP_CIPHER_CTX_free(kdf);
-    EVP_CIPHER_free(aead);
-    EVP_CIPHER_free(ctr);
+    OPENSSL_cleanse(&keys, sizeof keys);
+    EVP_CIPHER_free(cipher);
     return rc;
 }
 

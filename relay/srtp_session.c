@@ -5,12 +5,13 @@
  * which allocates once per SSRC, never per packet). This module does not parse
  * RTP beyond the minimum libsrtp needs, and does not know about DTLS.
  *
- * Outbound RTP, the one call made per subscriber per forwarded packet, goes
- * through srtp_out (OpenSSL, no lock and no allocation per packet) instead:
- * libsrtp's NSS backend locks and allocates on every packet. libsrtp keeps
- * SRTCP both ways, inbound SRTP, and outbound SRTP for any SSRC past the
- * few srtp_out tracks; each SSRC stays on one of the two for good, so its
- * rollover counter lives in one place. */
+ * RTP on the forwarding path goes through OpenSSL instead (no lock and no
+ * allocation per packet): outbound through srtp_out, once per subscriber
+ * per forwarded packet, and inbound through srtp_in, once per publisher
+ * packet; libsrtp's NSS backend locks and allocates on every packet.
+ * libsrtp keeps SRTCP both ways and RTP for any SSRC past the few that
+ * srtp_out and srtp_in each track; each SSRC stays on one of the two for
+ * good, so its rollover counter and replay window live in one place. */
 #include "srtp_session.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <srtp2/srtp.h>
 
 #include "log.h"
+#include "srtp_in.h"
 #include "srtp_out.h"
 
 #define SRTP_KEY_BYTES      16
@@ -32,8 +34,9 @@
 #define SRTCP_INDEX_BYTES   4 /* E flag + 31-bit SRTCP index */
 #define SRTP_CM_TAG_BYTES   10
 #define SRTP_GCM_TAG_BYTES  16
-/* Inbound: how far out of order a packet may arrive and still be accepted. */
-#define SRTP_IN_WINDOW_PKTS 1024
+/* Inbound: how far out of order a packet may arrive and still be accepted;
+ * srtp_in uses the same window. */
+#define SRTP_IN_WINDOW_PKTS TSN_SRTP_IN_WINDOW_PKTS
 /* Outbound through libsrtp (SSRCs srtp_out declined): protecting an index
  * again (a NACK retransmission from the cache) is refused by libsrtp once it
  * is older than the window, even with allow_repeat_tx; 4096 packets is ~12 s
@@ -46,6 +49,8 @@ struct tsn_srtp {
     srtp_t out; /* owned; our key */
     /* owned; our key again: outbound RTP for the first few SSRCs */
     struct tsn_srtp_out *fast_out;
+    /* owned; the peer's key again: inbound RTP for the first few SSRCs */
+    struct tsn_srtp_in *fast_in;
     enum tsn_srtp_profile profile;
     size_t rtp_trailer_bytes;  /* what protect appends to RTP */
     size_t rtcp_trailer_bytes; /* what protect_rtcp appends to RTCP */
@@ -197,6 +202,10 @@ struct tsn_srtp *tsn_srtp_new(const struct tsn_srtp_keys *keys, int is_dtls_serv
     s->in = create_session(keys->profile, peer_key, peer_salt, keys->salt_len, 1);
     if (!s->in)
         goto fail;
+    s->fast_in =
+        tsn_srtp_in_new(keys->profile, peer_key, SRTP_KEY_BYTES, peer_salt, keys->salt_len);
+    if (!s->fast_in)
+        goto fail;
     return s;
 fail:
     tsn_srtp_free(s);
@@ -212,6 +221,7 @@ void tsn_srtp_free(struct tsn_srtp *s)
     if (s->out)
         srtp_dealloc(s->out);
     tsn_srtp_out_free(s->fast_out);
+    tsn_srtp_in_free(s->fast_in);
     free(s);
 }
 
@@ -274,8 +284,13 @@ int tsn_srtp_unprotect(struct tsn_srtp *s, uint8_t *buf, size_t *len)
     /* Too short to hold a header and a tag: not worth handing to libsrtp. */
     if (*len < SRTP_RTP_HDR_BYTES + s->rtp_trailer_bytes || *len > INT_MAX || !is_version_2(buf))
         return -EBADMSG;
+    int rc = tsn_srtp_in_unprotect(s->fast_in, buf, len);
+    if (rc == 0 || rc == -EACCES || rc == -EALREADY)
+        return rc;
+    if (rc != TSN_SRTP_IN_DECLINED)
+        return -EBADMSG;
     int n = (int)*len;
-    int rc = map_status(srtp_unprotect(s->in, buf, &n));
+    rc = map_status(srtp_unprotect(s->in, buf, &n));
     if (rc == 0)
         *len = (size_t)n;
     return rc;

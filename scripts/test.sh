@@ -23,18 +23,38 @@ in_netns() {
 
 status=0
 summary=()
+total_pass=0
+total_fail=0
+
+# Adds ctest's "N% tests passed, F tests failed out of T" to the totals.
+count_ctest() {
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)
+  if [ -n "$line" ]; then
+    local failed total
+    failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+    total_pass=$((total_pass + total - failed))
+    total_fail=$((total_fail + failed))
+  else
+    total_fail=$((total_fail + 1)) # ctest did not even report
+  fi
+}
 for flavour in release asan; do
   echo "== build ($flavour)"
   scripts/build.sh "$flavour"
   echo "== tests ($flavour)"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  if in_netns ctest --test-dir "build/$flavour" --output-on-failure -j 2 --timeout 300; then
+  log="build/$flavour/ctest.log"
+  if in_netns ctest --test-dir "build/$flavour" --output-on-failure -j 2 --timeout 300 \
+      2>&1 | tee "$log"; then
     summary+=("$flavour: passed")
   else
     summary+=("$flavour: FAILED")
     status=1
   fi
+  count_ctest "$log"
 done
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
@@ -54,8 +74,12 @@ if [ "$FUZZ_SECONDS" -gt 0 ]; then
     fi
     rm -rf "$work"
   done
-  summary+=("fuzz: $fuzz_pass passed, $fuzz_fail failed")
+  summary+=("fuzz targets: $fuzz_pass ran clean, $fuzz_fail crashed")
+  total_pass=$((total_pass + fuzz_pass))
+  total_fail=$((total_fail + fuzz_fail))
 fi
 
 printf '%s\n' "${summary[@]}"
+# One closing line over everything: both ctest runs and the fuzz targets.
+echo "total: $total_pass passed, $total_fail failed"
 exit $status

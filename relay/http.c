@@ -364,8 +364,11 @@ static enum method method_of(struct lws *wsi)
     return M_OTHER;
 }
 
+static void http_cleanup(struct pss *pss);
+
 static int on_http(struct lws *wsi, struct pss *pss, const char *uri)
 {
+    http_cleanup(pss); /* a keep-alive connection's previous request */
     memset(pss, 0, sizeof *pss);
     pss->method = method_of(wsi);
     snprintf(pss->path, sizeof pss->path, "%s", uri ? uri : "/");

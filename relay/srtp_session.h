@@ -1,10 +1,9 @@
-/* SRTP/SRTCP (RFC 3711, 7714) for one DTLS-SRTP association: one inbound and
- * one outbound libsrtp2 session created once from the keys DTLS exported,
- * then protect/unprotect in place. Outbound RTP, the relay's hot path (once
- * per subscriber per packet), goes through srtp_out.c on OpenSSL instead:
- * Debian's libsrtp2 uses NSS, which allocates and locks on every packet.
- * srtp_out's output is byte-identical to libsrtp's (tested); libsrtp handles
- * everything else and any SSRC beyond srtp_out's few per session.
+/* SRTP/SRTCP (RFC 3711, 7714) for one DTLS-SRTP association, created once
+ * from the keys DTLS exported; protect/unprotect in place. RTP in both
+ * directions (the forwarding path) goes through srtp_out.c and srtp_in.c on
+ * OpenSSL: Debian's libsrtp2 uses NSS, which allocates and locks on every
+ * packet. Their results are identical to libsrtp's (tested packet by packet).
+ * libsrtp2 handles SRTCP and any SSRC beyond the few per session they keep.
  * Profiles: AEAD_AES_128_GCM (preferred) and AES_CM_128_HMAC_SHA1_80.
  * tsn_srtp_global_init() must run once before any other call. */
 #ifndef TSN_SRTP_SESSION_H

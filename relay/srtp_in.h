@@ -1,7 +1,7 @@
 /* Inbound SRTP for RTP (RFC 3711, RFC 7714) on OpenSSL, for the forwarding
  * hot path: once per publisher packet. libsrtp's NSS backend takes a lock
  * and allocates on every packet; this module takes neither once built. The
- * session keys come from srtp_out's tsn_srtp_kdf; every cipher context is
+ * session keys come from srtp_crypto's tsn_srtp_kdf; every cipher context is
  * created and keyed in _new, and HMAC-SHA1 restarts from precomputed states.
  *
  * It does only SRTP unprotect: no SRTCP, no protect, no MKI, no header

@@ -1,16 +1,12 @@
 /* Outbound SRTP RTP transform on OpenSSL (see srtp_out.h for the contract).
  *
- * Why not EVP_MAC for HMAC-SHA1: on OpenSSL 3.0 every EVP_MAC_init (even
- * with the key kept), EVP_MD_CTX_copy_ex and EVP_DigestInit_ex allocates a
- * fresh provider digest context (measured: 2 allocations per HMAC, 1 per
- * digest copy). The low-level SHA1_* calls work on a plain SHA_CTX that can
- * be copied by value, so HMAC here is RFC 2104 with the inner and outer
- * states computed once from the auth key: per packet, two struct copies and
- * no allocation. Those calls are deprecated in 3.0 but present in every 3.x;
- * the warnings are silenced for the two functions that use them only.
+ * The key derivation, HMAC-SHA1-80 over precomputed states (and why it is
+ * not EVP_MAC), the header length, the index estimate and the IVs are in
+ * srtp_crypto.c, shared with srtp_in.c. This file keeps the per-SSRC
+ * rollover state and the cipher context.
  *
  * AES-CTR and AES-GCM stay on EVP: re-setting only the IV on a keyed
- * EVP_CIPHER_CTX allocates nothing and takes no lock (also measured). */
+ * EVP_CIPHER_CTX allocates nothing and takes no lock (measured). */
 #include "srtp_out.h"
 
 #include <errno.h>
@@ -20,25 +16,17 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "bytes.h"
 #include "log.h"
+#include "srtp_crypto.h"
 
-#define OUT_KEY_BYTES      16
-#define OUT_CM_SALT_BYTES  14
-#define OUT_GCM_SALT_BYTES 12
-#define OUT_AUTH_KEY_BYTES 20 /* HMAC-SHA1 key, RFC 3711 4.2.1 */
-#define OUT_CM_TAG_BYTES   10 /* HMAC-SHA1 truncated to 80 bits */
-#define OUT_GCM_TAG_BYTES  16
-#define OUT_RTP_HDR_BYTES  12
-#define OUT_SHA1_BLOCK     64
-#define OUT_AES_BLOCK      16
-#define OUT_SEQ_HALF       0x8000
-#define OUT_INDEX_MASK     0xffffffffffffULL /* 48-bit packet index */
-
-/* RFC 3711 4.3.1 key derivation labels (RTP only). */
-enum { LABEL_RTP_CIPHER = 0x00, LABEL_RTP_AUTH = 0x01, LABEL_RTP_SALT = 0x02 };
+#define OUT_KEY_BYTES      TSN_SRTP_CRYPTO_KEY_BYTES
+#define OUT_CM_SALT_BYTES  TSN_SRTP_CRYPTO_CM_SALT_BYTES
+#define OUT_GCM_SALT_BYTES TSN_SRTP_CRYPTO_GCM_SALT_BYTES
+#define OUT_CM_TAG_BYTES   TSN_SRTP_CRYPTO_CM_TAG_BYTES
+#define OUT_GCM_TAG_BYTES  TSN_SRTP_CRYPTO_GCM_TAG_BYTES
+#define OUT_RTP_HDR_BYTES  TSN_SRTP_CRYPTO_RTP_HDR_BYTES
 
 struct out_ssrc {
     uint32_t ssrc;
@@ -53,106 +41,15 @@ struct tsn_srtp_out {
     /* Owned; AES-128-CTR (AES-CM profile) or AES-128-GCM, keyed with the
      * session cipher key in _new. Only the IV changes per packet. */
     EVP_CIPHER_CTX *cipher;
-    /* AES-CM only: SHA-1 states after one block of auth_key ^ ipad and
-     * auth_key ^ opad (RFC 2104). Key material: wiped in _free. */
-    SHA_CTX hmac_inner, hmac_outer;
+    /* AES-CM only: HMAC-SHA1 states keyed with the session auth key. Key
+     * material: wiped in _free. */
+    struct tsn_srtp_crypto_hmac hmac;
     uint8_t salt[OUT_CM_SALT_BYTES]; /* session salt: 14 bytes, or 12 for GCM */
     size_t n_ssrcs;
     struct out_ssrc ssrcs[TSN_SRTP_OUT_MAX_SSRCS];
 };
 
-/* --- HMAC-SHA1 over precomputed states ------------------------------------ */
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-
-static int hmac_prepare(struct tsn_srtp_out *o, const uint8_t *auth_key)
-{
-    uint8_t ipad[OUT_SHA1_BLOCK], opad[OUT_SHA1_BLOCK];
-    memset(ipad, 0x36, sizeof ipad);
-    memset(opad, 0x5c, sizeof opad);
-    for (size_t i = 0; i < OUT_AUTH_KEY_BYTES; i++) {
-        ipad[i] ^= auth_key[i];
-        opad[i] ^= auth_key[i];
-    }
-    int ok = SHA1_Init(&o->hmac_inner) == 1 &&
-             SHA1_Update(&o->hmac_inner, ipad, sizeof ipad) == 1 &&
-             SHA1_Init(&o->hmac_outer) == 1 && SHA1_Update(&o->hmac_outer, opad, sizeof opad) == 1;
-    OPENSSL_cleanse(ipad, sizeof ipad);
-    OPENSSL_cleanse(opad, sizeof opad);
-    return ok ? 0 : -EIO;
-}
-
-/* RFC 3711 4.2: HMAC-SHA1(auth_key, packet || ROC), first 10 bytes. */
-static void hmac_sha1_80(const struct tsn_srtp_out *o, const uint8_t *pkt, size_t len,
-                         const uint8_t roc_be[4], uint8_t *tag)
-{
-    uint8_t digest[SHA_DIGEST_LENGTH];
-    SHA_CTX c = o->hmac_inner;
-    SHA1_Update(&c, pkt, len);
-    SHA1_Update(&c, roc_be, 4);
-    SHA1_Final(digest, &c);
-    c = o->hmac_outer;
-    SHA1_Update(&c, digest, sizeof digest);
-    SHA1_Final(digest, &c);
-    memcpy(tag, digest, OUT_CM_TAG_BYTES);
-    OPENSSL_cleanse(&c, sizeof c);
-}
-
-#pragma GCC diagnostic pop
-
-/* --- key derivation -------------------------------------------------------- */
-
-/* RFC 3711 4.3.3 with kdr 0: keystream of AES-128-CTR under the master key
- * from IV = x || 00 00, where x is the 14-byte master salt (a 12-byte GCM
- * salt padded with zeros, as libsrtp pads it) with byte 7 XOR label. `kdf`
- * is keyed with the master key. */
-static int kdf_generate(EVP_CIPHER_CTX *kdf, const uint8_t *x, uint8_t label, uint8_t *out,
-                        size_t out_bytes)
-{
-    uint8_t iv[OUT_AES_BLOCK] = {0};
-    int n;
-    memcpy(iv, x, OUT_CM_SALT_BYTES);
-    iv[7] ^= label;
-    memset(out, 0, out_bytes);
-    if (EVP_EncryptInit_ex(kdf, NULL, NULL, NULL, iv) != 1 ||
-        EVP_EncryptUpdate(kdf, out, &n, out, (int)out_bytes) != 1)
-        return -EIO;
-    return 0;
-}
-
-int tsn_srtp_kdf(enum tsn_srtp_profile profile, const uint8_t *master_key, size_t key_len,
-                 const uint8_t *master_salt, size_t salt_len, struct tsn_srtp_session_keys *out)
-{
-    int gcm = profile == TSN_SRTP_AEAD_AES_128_GCM;
-    if (!out)
-        return -EINVAL;
-    memset(out, 0, sizeof *out);
-    if ((profile != TSN_SRTP_AES128_CM_SHA1_80 && !gcm) || !master_key || !master_salt ||
-        key_len != OUT_KEY_BYTES || salt_len != (gcm ? OUT_GCM_SALT_BYTES : OUT_CM_SALT_BYTES))
-        return -EINVAL;
-    EVP_CIPHER *ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
-    EVP_CIPHER_CTX *kdf = EVP_CIPHER_CTX_new();
-    uint8_t x[OUT_CM_SALT_BYTES] = {0};
-    int rc = -EIO;
-
-    memcpy(x, master_salt, salt_len);
-    if (!ctr || !kdf || EVP_EncryptInit_ex(kdf, ctr, NULL, master_key, NULL) != 1)
-        goto out;
-    if (kdf_generate(kdf, x, LABEL_RTP_CIPHER, out->cipher_key, sizeof out->cipher_key) != 0 ||
-        kdf_generate(kdf, x, LABEL_RTP_SALT, out->salt, salt_len) != 0)
-        goto out;
-    if (!gcm && kdf_generate(kdf, x, LABEL_RTP_AUTH, out->auth_key, sizeof out->auth_key) != 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0)
-        OPENSSL_cleanse(out, sizeof *out);
-    OPENSSL_cleanse(x, sizeof x);
-    EVP_CIPHER_CTX_free(kdf);
-    EVP_CIPHER_free(ctr);
-    return rc;
-}
+/* --- construction ---------------------------------------------------------- */
 
 /* Derives the session keys and keys o->cipher and the HMAC states. */
 static int derive_and_key(struct tsn_srtp_out *o, const uint8_t *master_key,
@@ -167,7 +64,7 @@ static int derive_and_key(struct tsn_srtp_out *o, const uint8_t *master_key,
         tsn_srtp_kdf(profile, master_key, OUT_KEY_BYTES, master_salt, salt_len, &keys) != 0)
         goto out;
     memcpy(o->salt, keys.salt, sizeof o->salt);
-    if (!o->gcm && hmac_prepare(o, keys.auth_key) != 0)
+    if (!o->gcm && tsn_srtp_crypto_hmac_init(&o->hmac, keys.auth_key) != 0)
         goto out;
     /* The cipher context keeps its own copy of the expanded key; the IV
      * comes with each packet. GCM's default IV length is the 12 we use. */
@@ -220,22 +117,6 @@ size_t tsn_srtp_out_tag_bytes(const struct tsn_srtp_out *o)
 
 /* --- per packet -------------------------------------------------------------- */
 
-/* Fixed header + CSRCs + extension block, or -EINVAL if that runs past
- * `len` (which is at least 12). */
-static int rtp_header_bytes(const uint8_t *buf, size_t len, size_t *out)
-{
-    size_t n = OUT_RTP_HDR_BYTES + 4 * (size_t)(buf[0] & 0x0f);
-    if (buf[0] & 0x10) {
-        if (n + 4 > len)
-            return -EINVAL;
-        n += 4 + 4 * (size_t)tsn_rd16(buf + n + 2);
-    }
-    if (n > len)
-        return -EINVAL;
-    *out = n;
-    return 0;
-}
-
 /* The SSRC's state; a new slot if there is room; NULL when all are taken. */
 static struct out_ssrc *ssrc_state(struct tsn_srtp_out *o, uint32_t ssrc)
 {
@@ -250,58 +131,28 @@ static struct out_ssrc *ssrc_state(struct tsn_srtp_out *o, uint32_t ssrc)
     return st;
 }
 
-/* RFC 3711 Appendix A: the index nearest the newest one sent. As libsrtp
- * does (and its receivers expect), the ROC stays 0 while the newest index is
- * at most 2^15, so an early out-of-order packet never guesses ROC -1. */
-static uint64_t estimate_index(uint64_t highest, uint16_t seq)
-{
-    if (highest <= OUT_SEQ_HALF)
-        return seq;
-    uint32_t roc = (uint32_t)(highest >> 16);
-    int s_l = (int)(highest & 0xffff), s = seq;
-    uint32_t v = roc;
-    if (s_l < OUT_SEQ_HALF) {
-        if (s - s_l > OUT_SEQ_HALF)
-            v = roc - 1; /* belongs before the last wrap; roc >= 1 here */
-    } else if (s_l - OUT_SEQ_HALF > s) {
-        v = roc + 1; /* wrapped */
-    }
-    return (((uint64_t)v << 16) | (uint64_t)s) & OUT_INDEX_MASK;
-}
-
 /* RFC 3711 4.1.1 + 4.2: AES-CM over the payload, then the HMAC tag. */
 static int protect_cm(struct tsn_srtp_out *o, uint8_t *buf, size_t len, size_t hdr_bytes,
                       uint64_t index)
 {
-    uint8_t iv[OUT_AES_BLOCK], roc_be[4];
+    uint8_t iv[TSN_SRTP_CRYPTO_CM_IV_BYTES];
     int n;
-    memcpy(iv, o->salt, OUT_CM_SALT_BYTES);
-    iv[14] = iv[15] = 0;
-    for (int i = 0; i < 4; i++)
-        iv[4 + i] ^= buf[8 + i]; /* SSRC, already big-endian in the header */
-    for (int i = 0; i < 6; i++)
-        iv[8 + i] ^= (uint8_t)(index >> (40 - 8 * i));
+    tsn_srtp_crypto_cm_iv(o->salt, buf, index, iv);
     if (EVP_EncryptInit_ex(o->cipher, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(o->cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
                           (int)(len - hdr_bytes)) != 1)
         return -EIO;
-    tsn_wr32(roc_be, (uint32_t)(index >> 16));
-    hmac_sha1_80(o, buf, len, roc_be, buf + len);
+    tsn_srtp_crypto_hmac_tag80(&o->hmac, buf, len, (uint32_t)(index >> 16), buf + len);
     return 0;
 }
 
-/* RFC 7714 8: IV = (00 00 || SSRC || ROC || SEQ) XOR salt, AAD = header. */
+/* RFC 7714 8: AES-GCM with the header as AAD; the tag is appended. */
 static int protect_gcm(struct tsn_srtp_out *o, uint8_t *buf, size_t len, size_t hdr_bytes,
                        uint64_t index)
 {
-    uint8_t iv[OUT_GCM_SALT_BYTES];
+    uint8_t iv[TSN_SRTP_CRYPTO_GCM_IV_BYTES];
     int n;
-    iv[0] = iv[1] = 0;
-    memcpy(iv + 2, buf + 8, 4);
-    for (int i = 0; i < 6; i++)
-        iv[6 + i] = (uint8_t)(index >> (40 - 8 * i)); /* ROC || SEQ */
-    for (int i = 0; i < OUT_GCM_SALT_BYTES; i++)
-        iv[i] ^= o->salt[i];
+    tsn_srtp_crypto_gcm_iv(o->salt, buf, index, iv);
     if (EVP_EncryptInit_ex(o->cipher, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(o->cipher, NULL, &n, buf, (int)hdr_bytes) != 1 ||
         EVP_EncryptUpdate(o->cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
@@ -317,7 +168,7 @@ int tsn_srtp_out_protect(struct tsn_srtp_out *o, uint8_t *buf, size_t *len, size
     size_t hdr_bytes;
     if (!o || !buf || !len || *len < OUT_RTP_HDR_BYTES || (buf[0] >> 6) != 2)
         return -EINVAL;
-    if (rtp_header_bytes(buf, *len, &hdr_bytes) != 0)
+    if (tsn_srtp_crypto_rtp_header_bytes(buf, *len, &hdr_bytes) != 0)
         return -EINVAL;
     /* EVP takes int lengths; the tag goes right after the packet. */
     if (*len > INT_MAX - o->tag_bytes || cap < *len + o->tag_bytes)
@@ -325,7 +176,9 @@ int tsn_srtp_out_protect(struct tsn_srtp_out *o, uint8_t *buf, size_t *len, size
     struct out_ssrc *st = ssrc_state(o, tsn_rd32(buf + 8));
     if (!st)
         return TSN_SRTP_OUT_DECLINED;
-    uint64_t index = estimate_index(st->highest_index, tsn_rd16(buf + 2));
+    /* The same estimate as srtp_in's, from the newest index protected: it
+     * is libsrtp's choice of ROC for a packet sent again after a wrap. */
+    uint64_t index = tsn_srtp_crypto_estimate_index(st->highest_index, tsn_rd16(buf + 2), NULL);
     int rc = o->gcm ? protect_gcm(o, buf, *len, hdr_bytes, index)
                     : protect_cm(o, buf, *len, hdr_bytes, index);
     if (rc != 0)

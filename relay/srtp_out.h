@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "srtp_crypto.h" /* tsn_srtp_kdf, for callers that derive keys themselves */
 #include "srtp_session.h"
 
 /* SSRCs one object tracks (video, audio, RTX, one spare). A packet with an
@@ -33,22 +34,6 @@
 #define TSN_SRTP_OUT_DECLINED 1
 
 struct tsn_srtp_out;
-
-/* Session keys for one direction of SRTP (RTP only), as RFC 3711 4.3
- * derives them. Key material: the holder wipes it (OPENSSL_cleanse). */
-struct tsn_srtp_session_keys {
-    uint8_t cipher_key[16];
-    uint8_t salt[14];     /* 14 bytes for AES-CM, the first 12 for GCM */
-    uint8_t auth_key[20]; /* HMAC-SHA1 key; AES-CM only (zero for GCM) */
-};
-
-/* The SRTP key derivation (RFC 3711 4.3.3, AES-CM PRF, kdr 0, RTP labels)
- * shared by srtp_out and srtp_in, so both directions derive keys in one
- * place. `master_key` is 16 bytes; `salt_len` is 14 (AES-CM) or 12 (GCM,
- * padded with zeros as libsrtp pads it). 0, -EINVAL for bad arguments, or
- * -EIO if OpenSSL fails (then `out` is zeroed). */
-int tsn_srtp_kdf(enum tsn_srtp_profile profile, const uint8_t *master_key, size_t key_len,
-                 const uint8_t *master_salt, size_t salt_len, struct tsn_srtp_session_keys *out);
 
 /* Derives the RTP session keys (RFC 3711 4.3, AES-CM PRF, kdr 0) from our own
  * master key (16 bytes) and salt (14 bytes for AES-CM, 12 for GCM) and keys

@@ -43,7 +43,7 @@ struct pss {
     size_t rx_len;
     struct ws_out *out_head, *out_tail;
     unsigned out_count;
-    int close_after_send;
+    int close_after_send; /* closing: nothing more is read or dispatched */
 };
 
 struct request {
@@ -548,11 +548,14 @@ static void ws_dispatch(struct lws *wsi, struct pss *pss)
 
 static int ws_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len)
 {
+    if (pss->close_after_send)
+        return 0; /* the reason was queued once; the rest is ignored */
     if (lws_is_first_fragment(wsi))
         pss->rx_len = 0;
     if (pss->rx_len + len > TSN_SIG_MAX_MESSAGE) {
         ws_error(wsi, pss, 413, "message too large", NULL);
         pss->close_after_send = 1;
+        pss->rx_len = 0;
         return 0;
     }
     char *b = realloc(pss->rx, pss->rx_len + len + 1);

@@ -52,6 +52,7 @@ tsn_find_program TSN_WHIP_PUBLISH tsn-whip-publish
 tsn_find_program TSN_WHEP_PLAY tsn-whep-play
 tsn_find_program TSN_HTTPS_GET tsn-https-get
 tsn_find_program TSN_UDP_SEND tsn-udp-send
+tsn_find_program TSN_WS_CLIENT tsn-ws-client
 
 # ---- cleanup ----
 

@@ -179,3 +179,45 @@ void tsn_srtp_crypto_gcm_iv(const uint8_t *salt, const uint8_t *rtp, uint64_t in
     for (int i = 0; i < TSN_SRTP_CRYPTO_GCM_IV_BYTES; i++)
         iv[i] ^= salt[i];
 }
+
+int tsn_srtp_crypto_transform_init(struct tsn_srtp_crypto_transform *t,
+                                   enum tsn_srtp_profile profile, const uint8_t *master_key,
+                                   size_t key_len, const uint8_t *master_salt, size_t salt_len,
+                                   int encrypt)
+{
+    int gcm = profile == TSN_SRTP_AEAD_AES_128_GCM;
+    memset(t, 0, sizeof *t);
+    if ((profile != TSN_SRTP_AES128_CM_SHA1_80 && !gcm) || !master_key || !master_salt ||
+        key_len != TSN_SRTP_CRYPTO_KEY_BYTES ||
+        salt_len != (gcm ? TSN_SRTP_CRYPTO_GCM_SALT_BYTES : TSN_SRTP_CRYPTO_CM_SALT_BYTES))
+        return -EINVAL;
+    t->gcm = gcm;
+    t->tag_bytes = gcm ? TSN_SRTP_CRYPTO_GCM_TAG_BYTES : TSN_SRTP_CRYPTO_CM_TAG_BYTES;
+    t->cipher = EVP_CIPHER_CTX_new();
+    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, gcm ? "AES-128-GCM" : "AES-128-CTR", NULL);
+    struct tsn_srtp_session_keys keys;
+    int rc = -EIO;
+    memset(&keys, 0, sizeof keys);
+    if (!t->cipher || !cipher ||
+        tsn_srtp_kdf(profile, master_key, key_len, master_salt, salt_len, &keys) != 0)
+        goto out;
+    memcpy(t->salt, keys.salt, sizeof t->salt);
+    if (!gcm && tsn_srtp_crypto_hmac_init(&t->hmac, keys.auth_key) != 0)
+        goto out;
+    /* The context keeps its own expanded key; the IV comes with each packet.
+     * GCM's default IV length is the 12 bytes SRTP uses. */
+    if ((encrypt ? EVP_EncryptInit_ex(t->cipher, cipher, NULL, keys.cipher_key, NULL)
+                 : EVP_DecryptInit_ex(t->cipher, cipher, NULL, keys.cipher_key, NULL)) != 1)
+        goto out;
+    rc = 0;
+out:
+    OPENSSL_cleanse(&keys, sizeof keys);
+    EVP_CIPHER_free(cipher);
+    return rc;
+}
+
+void tsn_srtp_crypto_transform_clear(struct tsn_srtp_crypto_transform *t)
+{
+    EVP_CIPHER_CTX_free(t->cipher);
+    OPENSSL_cleanse(t, sizeof *t);
+}

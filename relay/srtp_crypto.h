@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include <openssl/sha.h>
 
 #include "srtp_session.h"
@@ -86,5 +88,27 @@ void tsn_srtp_crypto_cm_iv(const uint8_t *salt, const uint8_t *rtp, uint64_t ind
  * salt. */
 void tsn_srtp_crypto_gcm_iv(const uint8_t *salt, const uint8_t *rtp, uint64_t index,
                             uint8_t iv[TSN_SRTP_CRYPTO_GCM_IV_BYTES]);
+
+/* The keyed state of one direction of SRTP for RTP, shared by srtp_in and
+ * srtp_out: one cipher context (AES-128-CTR for AES-CM, AES-128-GCM) keyed
+ * once, the HMAC-SHA1 states (AES-CM) and the session salt. Key material:
+ * wiped by _clear. */
+struct tsn_srtp_crypto_transform {
+    int gcm;
+    size_t tag_bytes;               /* 10 (AES-CM) or 16 (GCM) */
+    EVP_CIPHER_CTX *cipher;         /* owned; only the IV changes per packet */
+    struct tsn_srtp_crypto_hmac hmac; /* AES-CM only */
+    uint8_t salt[TSN_SRTP_CRYPTO_CM_SALT_BYTES]; /* 14 bytes, or the first 12 for GCM */
+};
+
+/* Checks the arguments (16-byte master key; 14-byte salt for AES-CM, 12 for
+ * GCM), derives the session keys and keys the contexts to `encrypt` (1) or
+ * decrypt (0). The master key is not kept. 0, -EINVAL for bad arguments, or
+ * -EIO if OpenSSL fails (then _clear is still safe). */
+int tsn_srtp_crypto_transform_init(struct tsn_srtp_crypto_transform *t,
+                                   enum tsn_srtp_profile profile, const uint8_t *master_key,
+                                   size_t key_len, const uint8_t *master_salt, size_t salt_len,
+                                   int encrypt);
+void tsn_srtp_crypto_transform_clear(struct tsn_srtp_crypto_transform *t);
 
 #endif

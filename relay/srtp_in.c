@@ -49,66 +49,24 @@ struct in_ssrc {
 };
 
 struct tsn_srtp_in {
-    int gcm;
-    size_t tag_bytes;
-    /* Owned; AES-128-CTR (AES-CM profile) or AES-128-GCM, keyed with the
-     * session cipher key in _new, decrypt direction. Only the IV changes per
-     * packet. */
-    EVP_CIPHER_CTX *cipher;
-    /* AES-CM only: HMAC-SHA1 states keyed with the session auth key. Key
-     * material: wiped in _free. */
-    struct tsn_srtp_crypto_hmac hmac;
-    uint8_t salt[IN_CM_SALT_BYTES]; /* session salt: 14 bytes, or 12 for GCM */
+    struct tsn_srtp_crypto_transform t; /* keys and cipher contexts */
     size_t n_ssrcs;
     struct in_ssrc ssrcs[TSN_SRTP_IN_MAX_SSRCS];
 };
 
 /* --- construction -------------------------------------------------------- */
 
-static int key_contexts(struct tsn_srtp_in *in, const uint8_t *master_key,
-                        const uint8_t *master_salt, size_t salt_len)
-{
-    enum tsn_srtp_profile profile =
-        in->gcm ? TSN_SRTP_AEAD_AES_128_GCM : TSN_SRTP_AES128_CM_SHA1_80;
-    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, in->gcm ? "AES-128-GCM" : "AES-128-CTR", NULL);
-    struct tsn_srtp_session_keys keys;
-    int rc = -EIO;
-
-    memset(&keys, 0, sizeof keys);
-    if (!cipher ||
-        tsn_srtp_kdf(profile, master_key, IN_KEY_BYTES, master_salt, salt_len, &keys) != 0)
-        goto out;
-    memcpy(in->salt, keys.salt, sizeof in->salt);
-    if (!in->gcm && tsn_srtp_crypto_hmac_init(&in->hmac, keys.auth_key) != 0)
-        goto out;
-    /* GCM's default IV length is the 12 we use. */
-    if (EVP_DecryptInit_ex(in->cipher, cipher, NULL, keys.cipher_key, NULL) != 1)
-        goto out;
-    rc = 0;
-out:
-    OPENSSL_cleanse(&keys, sizeof keys);
-    EVP_CIPHER_free(cipher);
-    return rc;
-}
-
 struct tsn_srtp_in *tsn_srtp_in_new(enum tsn_srtp_profile profile, const uint8_t *master_key,
                                     size_t key_len, const uint8_t *master_salt, size_t salt_len)
 {
-    int gcm = profile == TSN_SRTP_AEAD_AES_128_GCM;
-    if (profile != TSN_SRTP_AES128_CM_SHA1_80 && !gcm)
-        return NULL;
-    if (!master_key || !master_salt || key_len != IN_KEY_BYTES ||
-        salt_len != (gcm ? IN_GCM_SALT_BYTES : IN_CM_SALT_BYTES))
-        return NULL;
     struct tsn_srtp_in *in = calloc(1, sizeof *in);
     if (!in)
         return NULL;
-    in->gcm = gcm;
-    in->tag_bytes = gcm ? IN_GCM_TAG_BYTES : IN_CM_TAG_BYTES;
-    in->cipher = EVP_CIPHER_CTX_new();
-    if (!in->cipher || key_contexts(in, master_key, master_salt, salt_len) != 0) {
-        tsn_err("srtp_in: OpenSSL key setup failed (%s)",
-                gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
+    int rc = tsn_srtp_crypto_transform_init(&in->t, profile, master_key, key_len, master_salt,
+                                            salt_len, 0);
+    if (rc != 0) {
+        if (rc == -EIO)
+            tsn_err("srtp_in: OpenSSL key setup failed");
         tsn_srtp_in_free(in);
         return NULL;
     }
@@ -119,7 +77,7 @@ void tsn_srtp_in_free(struct tsn_srtp_in *in)
 {
     if (!in)
         return;
-    EVP_CIPHER_CTX_free(in->cipher);
+    tsn_srtp_crypto_transform_clear(&in->t);
     OPENSSL_cleanse(in, sizeof *in);
     free(in);
 }
@@ -180,12 +138,12 @@ static int unprotect_cm(struct tsn_srtp_in *in, uint8_t *buf, size_t len, size_t
     uint8_t iv[TSN_SRTP_CRYPTO_CM_IV_BYTES], tag[IN_CM_TAG_BYTES];
     size_t auth_bytes = len - IN_CM_TAG_BYTES;
     int n;
-    tsn_srtp_crypto_hmac_tag80(&in->hmac, buf, auth_bytes, (uint32_t)(index >> 16), tag);
+    tsn_srtp_crypto_hmac_tag80(&in->t.hmac, buf, auth_bytes, (uint32_t)(index >> 16), tag);
     if (CRYPTO_memcmp(tag, buf + auth_bytes, IN_CM_TAG_BYTES) != 0)
         return -EACCES;
-    tsn_srtp_crypto_cm_iv(in->salt, buf, index, iv);
-    if (EVP_DecryptInit_ex(in->cipher, NULL, NULL, NULL, iv) != 1 ||
-        EVP_DecryptUpdate(in->cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
+    tsn_srtp_crypto_cm_iv(in->t.salt, buf, index, iv);
+    if (EVP_DecryptInit_ex(in->t.cipher, NULL, NULL, NULL, iv) != 1 ||
+        EVP_DecryptUpdate(in->t.cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
                           (int)(auth_bytes - hdr_bytes)) != 1)
         return -EIO;
     return 0;
@@ -201,17 +159,17 @@ static int unprotect_gcm(struct tsn_srtp_in *in, uint8_t *buf, size_t len, size_
     uint8_t *payload = buf + hdr_bytes;
     int payload_bytes = (int)(len - IN_GCM_TAG_BYTES - hdr_bytes);
     int n;
-    tsn_srtp_crypto_gcm_iv(in->salt, buf, index, iv);
-    if (EVP_DecryptInit_ex(in->cipher, NULL, NULL, NULL, iv) != 1 ||
-        EVP_DecryptUpdate(in->cipher, NULL, &n, buf, (int)hdr_bytes) != 1 ||
-        EVP_DecryptUpdate(in->cipher, payload, &n, payload, payload_bytes) != 1 ||
-        EVP_CIPHER_CTX_ctrl(in->cipher, EVP_CTRL_AEAD_SET_TAG, IN_GCM_TAG_BYTES,
+    tsn_srtp_crypto_gcm_iv(in->t.salt, buf, index, iv);
+    if (EVP_DecryptInit_ex(in->t.cipher, NULL, NULL, NULL, iv) != 1 ||
+        EVP_DecryptUpdate(in->t.cipher, NULL, &n, buf, (int)hdr_bytes) != 1 ||
+        EVP_DecryptUpdate(in->t.cipher, payload, &n, payload, payload_bytes) != 1 ||
+        EVP_CIPHER_CTX_ctrl(in->t.cipher, EVP_CTRL_AEAD_SET_TAG, IN_GCM_TAG_BYTES,
                             buf + len - IN_GCM_TAG_BYTES) != 1)
         return -EIO;
-    if (EVP_DecryptFinal_ex(in->cipher, payload + payload_bytes, &n) == 1)
+    if (EVP_DecryptFinal_ex(in->t.cipher, payload + payload_bytes, &n) == 1)
         return 0;
-    if (EVP_DecryptInit_ex(in->cipher, NULL, NULL, NULL, iv) != 1 ||
-        EVP_DecryptUpdate(in->cipher, payload, &n, payload, payload_bytes) != 1)
+    if (EVP_DecryptInit_ex(in->t.cipher, NULL, NULL, NULL, iv) != 1 ||
+        EVP_DecryptUpdate(in->t.cipher, payload, &n, payload, payload_bytes) != 1)
         return -EIO;
     return -EACCES;
 }
@@ -243,9 +201,9 @@ int tsn_srtp_in_unprotect(struct tsn_srtp_in *in, uint8_t *buf, size_t *len)
     int rc = window_check(st, index, delta);
     if (rc != 0)
         return rc;
-    if (hdr_bytes + in->tag_bytes > *len)
+    if (hdr_bytes + in->t.tag_bytes > *len)
         return -EBADMSG;
-    rc = in->gcm ? unprotect_gcm(in, buf, *len, hdr_bytes, index)
+    rc = in->t.gcm ? unprotect_gcm(in, buf, *len, hdr_bytes, index)
                  : unprotect_cm(in, buf, *len, hdr_bytes, index);
     if (rc != 0)
         return rc;
@@ -254,6 +212,6 @@ int tsn_srtp_in_unprotect(struct tsn_srtp_in *in, uint8_t *buf, size_t *len)
         *st = fresh;
     }
     window_add(st, index, delta);
-    *len -= in->tag_bytes;
+    *len -= in->t.tag_bytes;
     return 0;
 }

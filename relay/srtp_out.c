@@ -36,65 +36,25 @@ struct out_ssrc {
 };
 
 struct tsn_srtp_out {
-    int gcm;
-    size_t tag_bytes;
-    /* Owned; AES-128-CTR (AES-CM profile) or AES-128-GCM, keyed with the
-     * session cipher key in _new. Only the IV changes per packet. */
-    EVP_CIPHER_CTX *cipher;
-    /* AES-CM only: HMAC-SHA1 states keyed with the session auth key. Key
-     * material: wiped in _free. */
-    struct tsn_srtp_crypto_hmac hmac;
-    uint8_t salt[OUT_CM_SALT_BYTES]; /* session salt: 14 bytes, or 12 for GCM */
+    struct tsn_srtp_crypto_transform t; /* keys and cipher contexts */
     size_t n_ssrcs;
     struct out_ssrc ssrcs[TSN_SRTP_OUT_MAX_SSRCS];
 };
 
 /* --- construction ---------------------------------------------------------- */
 
-/* Derives the session keys and keys o->cipher and the HMAC states. */
-static int derive_and_key(struct tsn_srtp_out *o, const uint8_t *master_key,
-                          const uint8_t *master_salt, size_t salt_len)
-{
-    enum tsn_srtp_profile profile = o->gcm ? TSN_SRTP_AEAD_AES_128_GCM : TSN_SRTP_AES128_CM_SHA1_80;
-    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, o->gcm ? "AES-128-GCM" : "AES-128-CTR", NULL);
-    struct tsn_srtp_session_keys keys;
-    int rc = -EIO;
-
-    if (!cipher ||
-        tsn_srtp_kdf(profile, master_key, OUT_KEY_BYTES, master_salt, salt_len, &keys) != 0)
-        goto out;
-    memcpy(o->salt, keys.salt, sizeof o->salt);
-    if (!o->gcm && tsn_srtp_crypto_hmac_init(&o->hmac, keys.auth_key) != 0)
-        goto out;
-    /* The cipher context keeps its own copy of the expanded key; the IV
-     * comes with each packet. GCM's default IV length is the 12 we use. */
-    if (EVP_EncryptInit_ex(o->cipher, cipher, NULL, keys.cipher_key, NULL) != 1)
-        goto out;
-    rc = 0;
-out:
-    OPENSSL_cleanse(&keys, sizeof keys);
-    EVP_CIPHER_free(cipher);
-    return rc;
-}
-
+/* Derives the session keys and keys o->t.cipher and the HMAC states. */
 struct tsn_srtp_out *tsn_srtp_out_new(enum tsn_srtp_profile profile, const uint8_t *master_key,
                                       size_t key_len, const uint8_t *master_salt, size_t salt_len)
 {
-    int gcm = profile == TSN_SRTP_AEAD_AES_128_GCM;
-    if (profile != TSN_SRTP_AES128_CM_SHA1_80 && !gcm)
-        return NULL;
-    if (!master_key || !master_salt || key_len != OUT_KEY_BYTES ||
-        salt_len != (gcm ? OUT_GCM_SALT_BYTES : OUT_CM_SALT_BYTES))
-        return NULL;
     struct tsn_srtp_out *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
-    o->gcm = gcm;
-    o->tag_bytes = gcm ? OUT_GCM_TAG_BYTES : OUT_CM_TAG_BYTES;
-    o->cipher = EVP_CIPHER_CTX_new();
-    if (!o->cipher || derive_and_key(o, master_key, master_salt, salt_len) != 0) {
-        tsn_err("srtp_out: OpenSSL key setup failed (%s)",
-                gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80");
+    int rc = tsn_srtp_crypto_transform_init(&o->t, profile, master_key, key_len, master_salt,
+                                            salt_len, 1);
+    if (rc != 0) {
+        if (rc == -EIO)
+            tsn_err("srtp_out: OpenSSL key setup failed");
         tsn_srtp_out_free(o);
         return NULL;
     }
@@ -105,14 +65,14 @@ void tsn_srtp_out_free(struct tsn_srtp_out *o)
 {
     if (!o)
         return;
-    EVP_CIPHER_CTX_free(o->cipher);
+    tsn_srtp_crypto_transform_clear(&o->t);
     OPENSSL_cleanse(o, sizeof *o);
     free(o);
 }
 
 size_t tsn_srtp_out_tag_bytes(const struct tsn_srtp_out *o)
 {
-    return o ? o->tag_bytes : 0;
+    return o ? o->t.tag_bytes : 0;
 }
 
 /* --- per packet -------------------------------------------------------------- */
@@ -137,12 +97,12 @@ static int protect_cm(struct tsn_srtp_out *o, uint8_t *buf, size_t len, size_t h
 {
     uint8_t iv[TSN_SRTP_CRYPTO_CM_IV_BYTES];
     int n;
-    tsn_srtp_crypto_cm_iv(o->salt, buf, index, iv);
-    if (EVP_EncryptInit_ex(o->cipher, NULL, NULL, NULL, iv) != 1 ||
-        EVP_EncryptUpdate(o->cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
+    tsn_srtp_crypto_cm_iv(o->t.salt, buf, index, iv);
+    if (EVP_EncryptInit_ex(o->t.cipher, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(o->t.cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
                           (int)(len - hdr_bytes)) != 1)
         return -EIO;
-    tsn_srtp_crypto_hmac_tag80(&o->hmac, buf, len, (uint32_t)(index >> 16), buf + len);
+    tsn_srtp_crypto_hmac_tag80(&o->t.hmac, buf, len, (uint32_t)(index >> 16), buf + len);
     return 0;
 }
 
@@ -152,13 +112,13 @@ static int protect_gcm(struct tsn_srtp_out *o, uint8_t *buf, size_t len, size_t 
 {
     uint8_t iv[TSN_SRTP_CRYPTO_GCM_IV_BYTES];
     int n;
-    tsn_srtp_crypto_gcm_iv(o->salt, buf, index, iv);
-    if (EVP_EncryptInit_ex(o->cipher, NULL, NULL, NULL, iv) != 1 ||
-        EVP_EncryptUpdate(o->cipher, NULL, &n, buf, (int)hdr_bytes) != 1 ||
-        EVP_EncryptUpdate(o->cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
+    tsn_srtp_crypto_gcm_iv(o->t.salt, buf, index, iv);
+    if (EVP_EncryptInit_ex(o->t.cipher, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(o->t.cipher, NULL, &n, buf, (int)hdr_bytes) != 1 ||
+        EVP_EncryptUpdate(o->t.cipher, buf + hdr_bytes, &n, buf + hdr_bytes,
                           (int)(len - hdr_bytes)) != 1 ||
-        EVP_EncryptFinal_ex(o->cipher, buf + len, &n) != 1 ||
-        EVP_CIPHER_CTX_ctrl(o->cipher, EVP_CTRL_AEAD_GET_TAG, OUT_GCM_TAG_BYTES, buf + len) != 1)
+        EVP_EncryptFinal_ex(o->t.cipher, buf + len, &n) != 1 ||
+        EVP_CIPHER_CTX_ctrl(o->t.cipher, EVP_CTRL_AEAD_GET_TAG, OUT_GCM_TAG_BYTES, buf + len) != 1)
         return -EIO;
     return 0;
 }
@@ -171,7 +131,7 @@ int tsn_srtp_out_protect(struct tsn_srtp_out *o, uint8_t *buf, size_t *len, size
     if (tsn_srtp_crypto_rtp_header_bytes(buf, *len, &hdr_bytes) != 0)
         return -EINVAL;
     /* EVP takes int lengths; the tag goes right after the packet. */
-    if (*len > INT_MAX - o->tag_bytes || cap < *len + o->tag_bytes)
+    if (*len > INT_MAX - o->t.tag_bytes || cap < *len + o->t.tag_bytes)
         return -ENOSPC;
     struct out_ssrc *st = ssrc_state(o, tsn_rd32(buf + 8));
     if (!st)
@@ -179,12 +139,12 @@ int tsn_srtp_out_protect(struct tsn_srtp_out *o, uint8_t *buf, size_t *len, size
     /* The same estimate as srtp_in's, from the newest index protected: it
      * is libsrtp's choice of ROC for a packet sent again after a wrap. */
     uint64_t index = tsn_srtp_crypto_estimate_index(st->highest_index, tsn_rd16(buf + 2), NULL);
-    int rc = o->gcm ? protect_gcm(o, buf, *len, hdr_bytes, index)
+    int rc = o->t.gcm ? protect_gcm(o, buf, *len, hdr_bytes, index)
                     : protect_cm(o, buf, *len, hdr_bytes, index);
     if (rc != 0)
         return rc;
     if (index > st->highest_index)
         st->highest_index = index;
-    *len += o->tag_bytes;
+    *len += o->t.tag_bytes;
     return 0;
 }

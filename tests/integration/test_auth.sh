@@ -68,8 +68,10 @@ wait_until_expired
 expect_refused whip_expired 401 "$TSN_WHIP_PUBLISH" --url "$WHIP" --token "$EXPIRED_WHIP"
 
 # A real publisher (control), then WHEP while the room is live.
+# Ended by stop_client below; 120 s is only a safety net (a loaded machine
+# makes the refusals above slow, and the viewers at the end need a stream).
 start_client pub "$TSN_WHIP_PUBLISH" --url "$WHIP" --token "$(mint_token "$ROOM" capture probe)" \
-    --duration 15
+    --duration 120
 wait_for_log pub "streaming" 15
 
 expect_refused whep_bad_sig 401 "$TSN_WHEP_PLAY" --url "$WHEP" \

@@ -24,31 +24,9 @@
 #include <openssl/hmac.h>
 
 #include "srtp_crypto.h"
+#include "srtp_fixtures.h"
 
-#define CM  TSN_SRTP_AES128_CM_SHA1_80
-#define GCM TSN_SRTP_AEAD_AES_128_GCM
 
-/* --- OpenSSL allocation counter (test-only global state) ------------------ */
-
-static int mem_hooked;
-static long openssl_allocs;
-
-static void *count_malloc(size_t n, const char *file, int line)
-{
-    openssl_allocs++;
-    return malloc(n);
-}
-
-static void *count_realloc(void *p, size_t n, const char *file, int line)
-{
-    openssl_allocs++;
-    return realloc(p, n);
-}
-
-static void count_free(void *p, const char *file, int line)
-{
-    free(p);
-}
 
 /* --- key derivation -------------------------------------------------------- */
 

@@ -1,12 +1,15 @@
 /* The HTTPS + WSS server (libwebsockets on the main thread): WHIP and WHEP
- * resources, /healthz, /metrics, and the /ws signalling channel. Requests are
- * routed by a table of small handlers; media work is handed to the session
- * registry, which hands peers to the media thread. TLS 1.2+ only, HTTP/1.1
+ * resources, /healthz, /metrics, /stream/<room>, and the /ws signalling
+ * channel. Requests are routed by a table of small handlers; media work is
+ * handed to the session registry, which hands peers to the media thread.
+ * Stream metadata (per room, set by the capture over /ws) is kept here and
+ * pushed to every joined WebSocket of the room. TLS 1.2+ only, HTTP/1.1
  * only (no h2, so WebSocket upgrades always work). */
 #include "relay.h"
 
 #include "log.h"
 #include "sigmsg.h"
+#include "stream_meta.h"
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
@@ -14,7 +17,10 @@
 #include <string.h>
 
 #define MAX_BODY_BYTES (64 * 1024)
-#define MAX_WS_QUEUE 64
+#define MAX_WS_QUEUE   64
+/* Rooms whose stream metadata is remembered beyond max_peers (ended streams
+ * are forgotten first when it is full). */
+#define EXTRA_STREAM_ROOMS 256
 
 enum method { M_OTHER = 0, M_GET, M_POST, M_DELETE, M_OPTIONS, M_PATCH };
 
@@ -43,7 +49,16 @@ struct pss {
     size_t rx_len;
     struct ws_out *out_head, *out_tail;
     unsigned out_count;
-    int close_after_send; /* closing: nothing more is read or dispatched */
+    int close_after_send;          /* closing: nothing more is read or dispatched */
+    struct lws *wsi;               /* set at join, for room broadcasts */
+    struct pss *ws_prev, *ws_next; /* in vhd.joined while joined */
+};
+
+/* Per-vhost state of the protocol (lws owns the memory, we own the members).
+ * Touched on the lws service thread only. */
+struct vhd {
+    struct tsn_stream_rooms *streams; /* owned */
+    struct pss *joined;               /* joined WebSockets (transfer none) */
 };
 
 struct request {
@@ -65,6 +80,11 @@ struct reply {
 static struct tsn_relay *relay_of(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
+}
+
+static struct vhd *vhd_of(struct lws *wsi)
+{
+    return lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
 }
 
 #define RELAY_FULL "relay is full: try another relay or later"
@@ -101,13 +121,12 @@ static int send_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
 {
     unsigned char hdr[LWS_PRE + 1024];
     unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
-    if (lws_add_http_common_headers(wsi, (unsigned)rep->status, rep->content_type,
-                                    rep->body_len, &p, end))
+    if (lws_add_http_common_headers(wsi, (unsigned)rep->status, rep->content_type, rep->body_len,
+                                    &p, end))
         goto fail;
-    if (rep->location[0] &&
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
-                                    (const unsigned char *)rep->location,
-                                    (int)strlen(rep->location), &p, end))
+    if (rep->location[0] && lws_add_http_header_by_name(wsi, (const unsigned char *)"location:",
+                                                        (const unsigned char *)rep->location,
+                                                        (int)strlen(rep->location), &p, end))
         goto fail;
     static const char nosniff[] = "nosniff";
     static const char nostore[] = "no-store";
@@ -158,8 +177,7 @@ static int authorize_with(struct request *q, const struct tsn_auth *auth, unsign
     return status;
 }
 
-static int authorize(struct request *q, unsigned roles, struct tsn_claims *who,
-                     struct reply *out)
+static int authorize(struct request *q, unsigned roles, struct tsn_claims *who, struct reply *out)
 {
     return authorize_with(q, &q->r->auth, roles, who, out);
 }
@@ -228,6 +246,29 @@ static void on_delete(struct request *q, struct reply *out)
     reply_text(out, status, status == 404 ? "no such session" : "relay is busy, try again");
 }
 
+/* GET /stream/<room>: the room's metadata for players that only use WHEP. */
+static void on_stream_get(struct request *q, struct reply *out)
+{
+    struct tsn_claims who;
+    if (authorize(q, TSN_ROLES_VIEW, &who, out))
+        return;
+    struct vhd *v = vhd_of(q->wsi);
+    struct tsn_stream_meta meta;
+    int live;
+    if (!v || !tsn_stream_rooms_get(v->streams, q->room, &meta, &live)) {
+        reply_text(out, 404, "this room has no stream metadata");
+        return;
+    }
+    out->body = tsn_stream_meta_dumps(&meta, live);
+    if (!out->body) {
+        reply_text(out, 503, "out of memory");
+        return;
+    }
+    out->status = 200;
+    out->content_type = "application/json";
+    out->body_len = strlen(out->body);
+}
+
 static void on_healthz(struct request *q, struct reply *out)
 {
     reply_text(out, 200, "ok");
@@ -253,7 +294,8 @@ static void on_index(struct request *q, struct reply *out)
 {
     reply_text(out, 200,
                "Telesono relay. WHIP: POST /whip/<room>; WHEP: POST /whep/<room>; "
-               "signalling: wss /ws; health: /healthz; metrics: /metrics");
+               "stream metadata: GET /stream/<room>; signalling: wss /ws; health: /healthz; "
+               "metrics: /metrics");
 }
 
 static void on_options(struct request *q, struct reply *out)
@@ -278,6 +320,7 @@ static const struct route {
     {M_DELETE, "whep", SEG_ROOM_SESSION, on_delete},
     {M_OPTIONS, "whip", SEG_ROOM, on_options},
     {M_OPTIONS, "whep", SEG_ROOM, on_options},
+    {M_GET, "stream", SEG_ROOM, on_stream_get},
     {M_GET, "healthz", SEG_NONE, on_healthz},
     {M_GET, "metrics", SEG_NONE, on_metrics},
     {M_GET, "", SEG_NONE, on_index},
@@ -354,8 +397,8 @@ static enum method method_of(struct lws *wsi)
         enum lws_token_indexes tok;
         enum method m;
     } map[] = {
-        {WSI_TOKEN_GET_URI, M_GET},         {WSI_TOKEN_POST_URI, M_POST},
-        {WSI_TOKEN_DELETE_URI, M_DELETE},   {WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
+        {WSI_TOKEN_GET_URI, M_GET},       {WSI_TOKEN_POST_URI, M_POST},
+        {WSI_TOKEN_DELETE_URI, M_DELETE}, {WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
         {WSI_TOKEN_PATCH_URI, M_PATCH},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -453,12 +496,59 @@ static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *rea
                            m && m->has_id ? m->id : -1));
 }
 
+/* Sends {"type":"stream",...} with the room's metadata to every joined
+ * WebSocket of `room` except `skip` (nullable). Other rooms never see it. */
+static void broadcast_stream(struct vhd *v, const char *room, const struct pss *skip)
+{
+    struct tsn_stream_meta meta;
+    int live;
+    if (!tsn_stream_rooms_get(v->streams, room, &meta, &live))
+        return;
+    char *json = tsn_sig_stream(&meta, live, -1);
+    if (!json)
+        return;
+    for (struct pss *p = v->joined; p; p = p->ws_next)
+        if (p != skip && !p->close_after_send && strcmp(p->who.room, room) == 0)
+            ws_queue(p->wsi, p, strdup(json));
+    free(json);
+}
+
+/* Session registry hook: a publisher session ended (any cause). */
+static void on_publisher_end(void *user, const char *room, const char *session_id)
+{
+    struct vhd *v = user;
+    if (tsn_stream_rooms_end(v->streams, room, session_id) == 1)
+        broadcast_stream(v, room, NULL);
+}
+
+static void ws_link(struct vhd *v, struct lws *wsi, struct pss *pss)
+{
+    pss->wsi = wsi;
+    pss->ws_prev = NULL;
+    pss->ws_next = v->joined;
+    if (v->joined)
+        v->joined->ws_prev = pss;
+    v->joined = pss;
+}
+
+static void ws_unlink(struct vhd *v, struct pss *pss)
+{
+    if (pss->ws_prev)
+        pss->ws_prev->ws_next = pss->ws_next;
+    else if (v->joined == pss)
+        v->joined = pss->ws_next;
+    if (pss->ws_next)
+        pss->ws_next->ws_prev = pss->ws_prev;
+    pss->ws_prev = pss->ws_next = NULL;
+}
+
 static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 {
     struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
     char why[256];
-    int status = tsn_auth_check(&r->auth, m->token, NULL, TSN_ROLES_ANY_MEDIA, &pss->who, why,
-                                sizeof why);
+    int status =
+        tsn_auth_check(&r->auth, m->token, NULL, TSN_ROLES_ANY_MEDIA, &pss->who, why, sizeof why);
     if (status) {
         tsn_metric_add(&r->metrics.auth_failures, 1);
         ws_error(wsi, pss, status, why, m);
@@ -466,9 +556,13 @@ static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
         return;
     }
     pss->joined = 1;
+    ws_link(v, wsi, pss);
+    struct tsn_stream_meta meta;
+    int live = 0;
+    int have = tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live);
     ws_queue(wsi, pss,
              tsn_sig_welcome(pss->who.room, pss->who.sub, tsn_role_name(pss->who.role),
-                             m->has_id ? m->id : -1));
+                             have ? &meta : NULL, live, m->has_id ? m->id : -1));
 }
 
 static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
@@ -491,13 +585,52 @@ static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
         ws_error(wsi, pss, 503, "out of memory", m);
         return;
     }
-    int status = tsn_sessions_offer(r->sessions, kind, &pss->who, m->sdp, m->sdp_len, wsi,
-                                    answer, 32 * 1024, id, why, sizeof why);
+    int status = tsn_sessions_offer(r->sessions, kind, &pss->who, m->sdp, m->sdp_len, wsi, answer,
+                                    32 * 1024, id, why, sizeof why);
     if (status == 201)
         ws_queue(wsi, pss, tsn_sig_answer(id, answer, m->has_id ? m->id : -1));
     else
         ws_error(wsi, pss, status, why, m);
     free(answer);
+    if (status == 201 && m->has_stream) {
+        struct vhd *v = vhd_of(wsi);
+        int changed = tsn_stream_rooms_set(v->streams, pss->who.room, id, &m->stream, 0);
+        if (changed < 0)
+            tsn_warn("[http] room metadata not stored: out of memory");
+        else if (changed)
+            broadcast_stream(v, pss->who.room, NULL);
+    }
+}
+
+/* {"type":"stream"}: the capture updates its publish session's metadata.
+ * The sender always gets the resulting metadata back (with its id); the
+ * room's other WebSockets get it when something changed. */
+static void ws_on_stream(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
+    char id[TSN_SESSION_ID_LEN + 1];
+    if (pss->who.role != TSN_ROLE_CAPTURE) {
+        ws_error(wsi, pss, 403, "only a capture token may send stream metadata", m);
+        return;
+    }
+    if (tsn_sessions_owned_publisher(r->sessions, wsi, pss->who.room, id) != 0) {
+        ws_error(wsi, pss, 403,
+                 "no active publish session on this connection: publish before sending stream "
+                 "metadata",
+                 m);
+        return;
+    }
+    int changed = tsn_stream_rooms_set(v->streams, pss->who.room, id, &m->stream, 1);
+    struct tsn_stream_meta meta;
+    int live;
+    if (changed < 0 || !tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live)) {
+        ws_error(wsi, pss, 503, "out of memory", m);
+        return;
+    }
+    ws_queue(wsi, pss, tsn_sig_stream(&meta, live, m->has_id ? m->id : -1));
+    if (changed)
+        broadcast_stream(v, pss->who.room, pss);
 }
 
 static void ws_on_stop(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
@@ -521,9 +654,8 @@ static const struct {
     enum tsn_sig_type type;
     void (*fn)(struct lws *, struct pss *, struct tsn_sig_msg *);
 } ws_handlers[] = {
-    {TSN_SIG_JOIN, ws_on_join},   {TSN_SIG_PUBLISH, ws_on_offer},
-    {TSN_SIG_SUBSCRIBE, ws_on_offer}, {TSN_SIG_STOP, ws_on_stop},
-    {TSN_SIG_PING, ws_on_ping},
+    {TSN_SIG_JOIN, ws_on_join}, {TSN_SIG_PUBLISH, ws_on_offer}, {TSN_SIG_SUBSCRIBE, ws_on_offer},
+    {TSN_SIG_STOP, ws_on_stop}, {TSN_SIG_PING, ws_on_ping},     {TSN_SIG_STREAM, ws_on_stream},
 };
 
 static void ws_dispatch(struct lws *wsi, struct pss *pss)
@@ -598,6 +730,11 @@ static int ws_writeable(struct lws *wsi, struct pss *pss)
 static void ws_closed(struct lws *wsi, struct pss *pss)
 {
     struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
+    /* Unlinked first: the end of its publish session is not sent to itself. */
+    if (pss->joined && v)
+        ws_unlink(v, pss);
+    pss->joined = 0;
     tsn_sessions_drop_owner(r->sessions, wsi);
     while (pss->out_head) {
         struct ws_out *o = pss->out_head;
@@ -611,8 +748,7 @@ static void ws_closed(struct lws *wsi, struct pss *pss)
 }
 
 /* Session notifications for WebSocket owners (called from the event pump). */
-static void notify_owner(void *owner, const char *session_id, const char *state,
-                         const char *reason)
+static void notify_owner(void *owner, const char *session_id, const char *state, const char *reason)
 {
     struct lws *wsi = owner;
     struct pss *pss = lws_wsi_user(wsi);
@@ -637,11 +773,39 @@ static int is_ws_path(struct lws *wsi)
     return strcmp(uri, "/ws") == 0;
 }
 
+static int vhd_init(struct lws *wsi)
+{
+    struct vhd *v =
+        lws_protocol_vh_priv_zalloc(lws_get_vhost(wsi), lws_get_protocol(wsi), sizeof *v);
+    if (!v)
+        return -1;
+    v->streams = tsn_stream_rooms_new(relay_of(wsi)->cfg.max_peers + EXTRA_STREAM_ROOMS);
+    return v->streams ? 0 : -1;
+}
+
+static void vhd_destroy(struct lws *wsi)
+{
+    struct vhd *v = vhd_of(wsi);
+    struct tsn_relay *r = relay_of(wsi);
+    if (!v)
+        return;
+    if (r->sessions)
+        tsn_sessions_on_publisher_end(r->sessions, NULL, NULL);
+    tsn_stream_rooms_free(v->streams);
+    v->streams = NULL;
+    v->joined = NULL;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
     struct pss *pss = user;
     switch (reason) {
+    case LWS_CALLBACK_PROTOCOL_INIT:
+        return vhd_init(wsi);
+    case LWS_CALLBACK_PROTOCOL_DESTROY:
+        vhd_destroy(wsi);
+        return 0;
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_2_VERSION);
         return 0;
@@ -705,8 +869,8 @@ int tsn_http_start(struct tsn_relay *r)
     info.iface = r->cfg.listen_host;
     info.protocols = protocols;
     info.user = r;
-    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                   LWS_SERVER_OPTION_DISABLE_IPV6;
     if (strchr(r->cfg.listen_host, ':'))
         info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
     info.ssl_cert_filepath = r->cfg.cert_path;
@@ -723,7 +887,17 @@ int tsn_http_start(struct tsn_relay *r)
     }
     tsn_sessions_free(r->sessions);
     r->sessions = tsn_sessions_new(&r->cfg, r->media, r->dtls_fingerprint, notify_owner);
-    return r->sessions ? 0 : -1;
+    if (!r->sessions)
+        return -1;
+    struct lws_vhost *vh = lws_get_vhost_by_name(r->lws, "default");
+    const struct lws_protocols *prot = vh ? lws_vhost_name_to_protocol(vh, "telesono") : NULL;
+    struct vhd *v = prot ? lws_protocol_vh_priv_get(vh, prot) : NULL;
+    if (!v || !v->streams) {
+        tsn_err("[http] no per-vhost state for the telesono protocol");
+        return -1;
+    }
+    tsn_sessions_on_publisher_end(r->sessions, on_publisher_end, v);
+    return 0;
 }
 
 void tsn_http_stop(struct tsn_relay *r)

@@ -17,7 +17,7 @@ struct session {
     enum tsn_codec codec;
     char room[TSN_ROOM_MAX + 1];
     char sub[TSN_SUB_MAX + 1]; /* who created it: only they may end it */
-    void *owner; /* nullable WebSocket (transfer none) */
+    void *owner;               /* nullable WebSocket (transfer none) */
     struct session *next;
 };
 
@@ -26,7 +26,9 @@ struct tsn_sessions {
     struct tsn_media *media;
     char fingerprint[TSN_FINGERPRINT_LEN];
     tsn_session_notify_fn notify;
-    struct session *list;
+    tsn_session_publisher_end_fn publisher_end;
+    void *publisher_end_user;
+    struct session *list; /* newest first */
     size_t count;
 };
 
@@ -55,9 +57,27 @@ void tsn_sessions_free(struct tsn_sessions *s)
     free(s);
 }
 
+void tsn_sessions_on_publisher_end(struct tsn_sessions *s, tsn_session_publisher_end_fn fn,
+                                   void *user)
+{
+    s->publisher_end = fn;
+    s->publisher_end_user = user;
+}
+
 size_t tsn_sessions_count(const struct tsn_sessions *s)
 {
     return s->count;
+}
+
+int tsn_sessions_owned_publisher(const struct tsn_sessions *s, const void *owner, const char *room,
+                                 char id[TSN_SESSION_ID_LEN + 1])
+{
+    for (const struct session *x = s->list; x; x = x->next)
+        if (x->kind == TSN_PEER_PUBLISHER && x->owner == owner && strcmp(x->room, room) == 0) {
+            memcpy(id, x->id, sizeof x->id);
+            return 0;
+        }
+    return -ENOENT;
 }
 
 /* The codec subscribers must take: that of the room's latest publisher. */
@@ -168,8 +188,8 @@ static struct tsn_peer *peer_from_offer(const struct tsn_sdp_media *v, enum tsn_
 
 int tsn_sessions_offer(struct tsn_sessions *s, enum tsn_peer_kind kind,
                        const struct tsn_claims *who, const char *sdp, size_t sdp_len, void *owner,
-                       char *answer, size_t answer_cap,
-                       char session_id[TSN_SESSION_ID_LEN + 1], char *why, size_t why_len)
+                       char *answer, size_t answer_cap, char session_id[TSN_SESSION_ID_LEN + 1],
+                       char *why, size_t why_len)
 {
     int status = 500;
     struct tsn_peer *p = NULL;
@@ -257,11 +277,13 @@ static void unlink_session(struct tsn_sessions *s, struct session **pp)
     struct session *x = *pp;
     *pp = x->next;
     s->count--;
+    if (x->kind == TSN_PEER_PUBLISHER && s->publisher_end)
+        s->publisher_end(s->publisher_end_user, x->room, x->id);
     free(x);
 }
 
-int tsn_sessions_delete(struct tsn_sessions *s, const char *room, const char *id,
-                        const char *sub, void *owner_only)
+int tsn_sessions_delete(struct tsn_sessions *s, const char *room, const char *id, const char *sub,
+                        void *owner_only)
 {
     for (struct session **pp = &s->list; *pp; pp = &(*pp)->next) {
         struct session *x = *pp;

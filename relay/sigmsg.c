@@ -13,9 +13,8 @@ static const struct {
     const char *name;
     enum tsn_sig_type type;
 } types[] = {
-    {"join", TSN_SIG_JOIN},           {"publish", TSN_SIG_PUBLISH},
-    {"subscribe", TSN_SIG_SUBSCRIBE}, {"stop", TSN_SIG_STOP},
-    {"ping", TSN_SIG_PING},
+    {"join", TSN_SIG_JOIN}, {"publish", TSN_SIG_PUBLISH}, {"subscribe", TSN_SIG_SUBSCRIBE},
+    {"stop", TSN_SIG_STOP}, {"ping", TSN_SIG_PING},       {"stream", TSN_SIG_STREAM},
 };
 
 const char *tsn_sig_type_name(enum tsn_sig_type t)
@@ -63,6 +62,19 @@ static int take_string(json_t *root, const char *key, size_t max, char **out, si
     return 0;
 }
 
+/* The "stream" member: required for STREAM, optional for PUBLISH. */
+static int take_stream(json_t *root, int required, struct tsn_sig_msg *m, char *why, size_t why_len)
+{
+    json_t *v = json_object_get(root, "stream");
+    if (!v && !required)
+        return 0;
+    if (!v)
+        return fail(why, why_len, "field 'stream' must be an object");
+    int rc = tsn_stream_meta_from_json(v, "stream", &m->stream, why, why_len);
+    m->has_stream = rc == 0;
+    return rc;
+}
+
 static int parse_fields(json_t *root, struct tsn_sig_msg *m, char *why, size_t why_len)
 {
     json_t *id = json_object_get(root, "id");
@@ -76,8 +88,13 @@ static int parse_fields(json_t *root, struct tsn_sig_msg *m, char *why, size_t w
     case TSN_SIG_JOIN:
         return take_string(root, "token", TSN_JWT_MAX_TOKEN, &m->token, NULL, why, why_len);
     case TSN_SIG_PUBLISH:
+        if (take_string(root, "sdp", TSN_SIG_MAX_MESSAGE, &m->sdp, &m->sdp_len, why, why_len))
+            return -EBADMSG;
+        return take_stream(root, 0, m, why, why_len);
     case TSN_SIG_SUBSCRIBE:
         return take_string(root, "sdp", TSN_SIG_MAX_MESSAGE, &m->sdp, &m->sdp_len, why, why_len);
+    case TSN_SIG_STREAM:
+        return take_stream(root, 1, m, why, why_len);
     case TSN_SIG_STOP: {
         json_t *s = json_object_get(root, "session");
         const char *v = json_string_value(s);
@@ -92,8 +109,7 @@ static int parse_fields(json_t *root, struct tsn_sig_msg *m, char *why, size_t w
     return fail(why, why_len, "unknown message type");
 }
 
-int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why,
-                  size_t why_len)
+int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why, size_t why_len)
 {
     memset(out, 0, sizeof *out);
     if (len > TSN_SIG_MAX_MESSAGE)
@@ -129,22 +145,34 @@ static char *dump(json_t *o, int64_t id)
         return NULL;
     if (id >= 0)
         json_object_set_new(o, "id", json_integer(id));
-    char *s = json_dumps(o, JSON_COMPACT);
+    char *s = json_dumps(o, TSN_STREAM_JSON_FLAGS);
     json_decref(o);
     return s;
 }
 
-char *tsn_sig_welcome(const char *room, const char *sub, const char *role, int64_t id)
+/* The metadata object with "live", or JSON null. */
+static json_t *stream_json(const struct tsn_stream_meta *stream, int live)
 {
-    return dump(json_pack("{s:s, s:i, s:s, s:{s:s, s:s}}", "type", "welcome", "protocol",
-                          TSN_SIG_PROTOCOL, "room", room, "you", "sub", sub, "role", role),
+    return stream ? tsn_stream_meta_to_json(stream, live ? 1 : 0) : json_null();
+}
+
+char *tsn_sig_welcome(const char *room, const char *sub, const char *role,
+                      const struct tsn_stream_meta *stream, int live, int64_t id)
+{
+    return dump(json_pack("{s:s, s:i, s:s, s:{s:s, s:s}, s:o}", "type", "welcome", "protocol",
+                          TSN_SIG_PROTOCOL, "room", room, "you", "sub", sub, "role", role, "stream",
+                          stream_json(stream, live)),
                 id);
+}
+
+char *tsn_sig_stream(const struct tsn_stream_meta *stream, int live, int64_t id)
+{
+    return dump(json_pack("{s:s, s:o}", "type", "stream", "stream", stream_json(stream, live)), id);
 }
 
 char *tsn_sig_answer(const char *session, const char *sdp, int64_t id)
 {
-    return dump(json_pack("{s:s, s:s, s:s}", "type", "answer", "session", session, "sdp", sdp),
-                id);
+    return dump(json_pack("{s:s, s:s, s:s}", "type", "answer", "session", session, "sdp", sdp), id);
 }
 
 char *tsn_sig_session_state(const char *session, const char *state, const char *reason)

@@ -9,38 +9,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TSN_SIG_PROTOCOL 1
+#include "stream_meta.h"
+
+#define TSN_SIG_PROTOCOL    1
 #define TSN_SIG_MAX_MESSAGE (96 * 1024)
 
 enum tsn_sig_type {
     TSN_SIG_JOIN = 1,  /* {"type":"join","token":T} — must come first */
-    TSN_SIG_PUBLISH,   /* {"type":"publish","sdp":OFFER} */
+    TSN_SIG_PUBLISH,   /* {"type":"publish","sdp":OFFER[,"stream":META]} */
     TSN_SIG_SUBSCRIBE, /* {"type":"subscribe","sdp":OFFER} */
     TSN_SIG_STOP,      /* {"type":"stop","session":ID} */
     TSN_SIG_PING,      /* {"type":"ping"} */
+    TSN_SIG_STREAM,    /* {"type":"stream","stream":META} — capture updates metadata */
 };
 
 struct tsn_sig_msg {
     enum tsn_sig_type type;
     int has_id;
-    int64_t id;          /* optional client correlation id, echoed back */
-    char *token;         /* JOIN (owned) */
-    char *sdp;           /* PUBLISH/SUBSCRIBE (owned) */
+    int64_t id;  /* optional client correlation id, echoed back */
+    char *token; /* JOIN (owned) */
+    char *sdp;   /* PUBLISH/SUBSCRIBE (owned) */
     size_t sdp_len;
-    char session[33];    /* STOP */
+    char session[33]; /* STOP */
+    int has_stream;   /* STREAM always; PUBLISH when given */
+    struct tsn_stream_meta stream;
 };
 
 /* Parses one client message. Returns 0, or -EBADMSG with a reason for the
  * client in `why` (not JSON, not an object, unknown type, missing or wrong
  * field, too large). On success free with tsn_sig_msg_clear. */
-int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why,
-                  size_t why_len);
+int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why, size_t why_len);
 void tsn_sig_msg_clear(struct tsn_sig_msg *m);
 const char *tsn_sig_type_name(enum tsn_sig_type t);
 
 /* Formatting: each returns a malloc'd NUL-terminated JSON text (caller
  * frees) or NULL. `id` < 0 means "no id". */
-char *tsn_sig_welcome(const char *room, const char *sub, const char *role, int64_t id);
+/* `stream` (nullable: the room never had metadata) becomes the "stream"
+ * member, with "live". */
+char *tsn_sig_welcome(const char *room, const char *sub, const char *role,
+                      const struct tsn_stream_meta *stream, int live, int64_t id);
+/* {"type":"stream","stream":{...,"live":L}} */
+char *tsn_sig_stream(const struct tsn_stream_meta *stream, int live, int64_t id);
 char *tsn_sig_answer(const char *session, const char *sdp, int64_t id);
 char *tsn_sig_session_state(const char *session, const char *state, const char *reason);
 char *tsn_sig_stopped(const char *session, int64_t id);

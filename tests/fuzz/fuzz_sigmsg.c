@@ -3,8 +3,9 @@
  *
  * Invariants (abort on violation):
  *  - on error: -EBADMSG, the message is all zero, `why` is a non-empty string;
- *  - on success: the fields match the type (token / sdp / session present
- *    exactly when the type has them, lengths and characters as promised);
+ *  - on success: the fields match the type (token / sdp / session / stream
+ *    present exactly when the type has them, lengths, characters and
+ *    stream metadata ranges as promised);
  *  - the accepted fields, written back as a client message with jansson,
  *    parse again to the same message;
  *  - every formatter given the parsed fields returns JSON that jansson reads
@@ -27,11 +28,55 @@ static int is_zero(const struct tsn_sig_msg *m)
     return memcmp(m, &zero, sizeof zero) == 0;
 }
 
+static int is_zero_meta(const struct tsn_stream_meta *s)
+{
+    static const struct tsn_stream_meta zero;
+    return memcmp(s, &zero, sizeof zero) == 0;
+}
+
+static int in(double v, double lo, double hi)
+{
+    return v >= lo && v <= hi;
+}
+
+/* The documented ranges, and at least one field. */
+static void check_stream(const struct tsn_stream_meta *s)
+{
+    if (!(s->has_probe || s->has_pixel_spacing || s->has_depth || s->has_width || s->has_height ||
+          s->has_fps || s->has_codec || s->has_source))
+        abort();
+    if (s->has_probe) {
+        size_t n = strlen(s->probe);
+        if (n == 0 || n > TSN_STREAM_PROBE_MAX_BYTES)
+            abort();
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)s->probe[i] < 0x20 || s->probe[i] == 0x7f)
+                abort();
+    }
+    if (s->has_pixel_spacing &&
+        (!in(s->pixel_spacing_x_mm, 0.001, 10) || !in(s->pixel_spacing_y_mm, 0.001, 10)))
+        abort();
+    if ((s->has_depth && !in(s->depth_mm, 1, 500)) || (s->has_fps && !in(s->fps, 1, 240)))
+        abort();
+    if ((s->has_width && (s->width < 16 || s->width > 7680)) ||
+        (s->has_height && (s->height < 16 || s->height > 4320)))
+        abort();
+    if ((s->has_codec && strcmp(tsn_stream_codec_name(s->codec), "unknown") == 0) ||
+        (s->has_source && strcmp(tsn_stream_source_name(s->source), "unknown") == 0))
+        abort();
+}
+
 static void check_fields(const struct tsn_sig_msg *m)
 {
     int wants_token = m->type == TSN_SIG_JOIN;
     int wants_sdp = m->type == TSN_SIG_PUBLISH || m->type == TSN_SIG_SUBSCRIBE;
-    if (m->type < TSN_SIG_JOIN || m->type > TSN_SIG_PING)
+    if (m->type < TSN_SIG_JOIN || m->type > TSN_SIG_STREAM)
+        abort();
+    if (m->type == TSN_SIG_STREAM ? !m->has_stream : m->type != TSN_SIG_PUBLISH && m->has_stream)
+        abort();
+    if (m->has_stream)
+        check_stream(&m->stream);
+    else if (!is_zero_meta(&m->stream))
         abort();
     if (wants_token != (m->token != NULL) || wants_sdp != (m->sdp != NULL))
         abort();
@@ -62,7 +107,13 @@ static void check_reparse(const struct tsn_sig_msg *m)
         json_object_set_new(o, "sdp", json_stringn(m->sdp, m->sdp_len));
     if (m->type == TSN_SIG_STOP)
         json_object_set_new(o, "session", json_string(m->session));
-    char *text = json_dumps(o, JSON_COMPACT);
+    if (m->has_stream) {
+        json_t *st = tsn_stream_meta_to_json(&m->stream, -1);
+        if (!st)
+            abort();
+        json_object_set_new(o, "stream", st);
+    }
+    char *text = json_dumps(o, TSN_STREAM_JSON_FLAGS);
     json_decref(o);
     if (!text)
         abort();
@@ -81,7 +132,8 @@ static void check_reparse(const struct tsn_sig_msg *m)
     if (again.type != m->type || again.has_id != m->has_id || again.id != m->id ||
         again.sdp_len != m->sdp_len || strcmp(again.session, m->session) != 0 ||
         (m->token && strcmp(again.token, m->token) != 0) ||
-        (m->sdp && memcmp(again.sdp, m->sdp, m->sdp_len) != 0))
+        (m->sdp && memcmp(again.sdp, m->sdp, m->sdp_len) != 0) ||
+        again.has_stream != m->has_stream || !tsn_stream_meta_equal(&again.stream, &m->stream))
         abort();
     tsn_sig_msg_clear(&again);
 }
@@ -105,6 +157,23 @@ static void check_output(char *text, const char *key, const char *want, int64_t 
     json_decref(j);
 }
 
+/* A "stream" message carries the same metadata back, and "live". */
+static void check_stream_output(char *text, const struct tsn_stream_meta *want)
+{
+    if (!text)
+        abort();
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    free(text);
+    json_t *st = json_object_get(j, "stream");
+    struct tsn_stream_meta got;
+    char why[128];
+    if (!json_is_false(json_object_get(st, "live")) ||
+        tsn_stream_meta_from_json(st, "stream", &got, why, sizeof why) != 0 ||
+        !tsn_stream_meta_equal(&got, want))
+        abort();
+    json_decref(j);
+}
+
 static void exercise_formatters(const struct tsn_sig_msg *m)
 {
     static const char session[] = "00112233445566778899aabbccddeeff";
@@ -118,7 +187,12 @@ static void exercise_formatters(const struct tsn_sig_msg *m)
     check_output(tsn_sig_stopped(sid, id), "session", sid, id);
     check_output(tsn_sig_pong(id), "type", "pong", id);
     check_output(tsn_sig_session_state(sid, "closed", text), "reason", text, -1);
-    check_output(tsn_sig_welcome("room", text, "observer", id), "room", "room", id);
+    check_output(tsn_sig_welcome("room", text, "observer", NULL, 0, id), "room", "room", id);
+    if (m->has_stream) {
+        check_output(tsn_sig_welcome("room", text, "observer", &m->stream, 1, id), "room", "room",
+                     id);
+        check_stream_output(tsn_sig_stream(&m->stream, 0, id), &m->stream);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

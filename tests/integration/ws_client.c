@@ -7,9 +7,12 @@
  *   --send JSON        send JSON as one text message
  *   --send-file F      send the contents of file F (a whole message, as is)
  *   --type T           the "type" of the following --sdp-file messages (default subscribe)
+ *   --stream JSON      add "stream":JSON to the following --sdp-file messages ("" for none)
  *   --sdp-file F       send {"type":T,"sdp":<contents of F>} (JSON-escaped by jansson)
  *   --stop             send {"type":"stop","session":S} with S from the last "answer"
  *   --hold-ms N        stay connected N ms (printing whatever arrives) before the next step
+ *   --wait-file F      stay connected until file F exists (a script's go signal), at
+ *                      most 60 s (then exit status 3)
  *
  * After each send the client waits for one server message (any type) before
  * the next step, at most --reply-timeout-ms (default 5000). Every server
@@ -31,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -43,12 +47,13 @@
 #define EXIT_CONNECT       3
 #define EXIT_NOT_CLOSED    4
 #define EXIT_UNEXPECTED_CL 5
+#define WAIT_FILE_US       (60LL * 1000 * 1000)
 
-enum step_kind { STEP_SEND, STEP_STOP, STEP_HOLD };
+enum step_kind { STEP_SEND, STEP_STOP, STEP_HOLD, STEP_WAIT_FILE };
 
 struct step {
     enum step_kind kind;
-    char *text; /* STEP_SEND: the message (owned) */
+    char *text; /* STEP_SEND: the message; STEP_WAIT_FILE: the path (owned) */
     long hold_ms;
 };
 
@@ -131,8 +136,10 @@ fail:
     return NULL;
 }
 
-/* {"type":TYPE,"sdp":<file>}: jansson does the escaping of CR, LF and quotes. */
-static char *sdp_message(const char *type, const char *path)
+/* {"type":TYPE,"sdp":<file>[,"stream":STREAM]}: jansson does the escaping
+ * of CR, LF and quotes. `stream` (nullable or "") is JSON text, sent as is
+ * (it may be invalid on purpose: any JSON value). */
+static char *sdp_message(const char *type, const char *path, const char *stream)
 {
     size_t len;
     char *sdp = read_file(path, &len);
@@ -143,6 +150,16 @@ static char *sdp_message(const char *type, const char *path)
     if (!o) {
         fprintf(stderr, "tsn-ws-client: %s is not valid UTF-8 text\n", path);
         return NULL;
+    }
+    if (stream && *stream) {
+        json_error_t err;
+        json_t *v = json_loads(stream, JSON_DECODE_ANY, &err);
+        if (!v) {
+            fprintf(stderr, "tsn-ws-client: --stream is not JSON: %s\n", err.text);
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "stream", v);
     }
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -284,6 +301,8 @@ static void run_script(struct client *c)
         c->step_started = 1;
         if (s->kind == STEP_HOLD) {
             c->deadline_us = t + (int64_t)s->hold_ms * 1000;
+        } else if (s->kind == STEP_WAIT_FILE) {
+            c->deadline_us = t + WAIT_FILE_US;
         } else {
             if (s->kind == STEP_STOP && !c->session[0]) {
                 fprintf(stderr, "tsn-ws-client: --stop but no answer with a session arrived\n");
@@ -295,7 +314,14 @@ static void run_script(struct client *c)
         }
         return;
     }
-    if (s->kind == STEP_HOLD && t >= c->deadline_us) {
+    if (s->kind == STEP_WAIT_FILE && access(s->text, F_OK) == 0) {
+        c->deadline_us = t; /* the signal came: the step ends now */
+    } else if (s->kind == STEP_WAIT_FILE && t >= c->deadline_us) {
+        fprintf(stderr, "tsn-ws-client: %s did not appear within 60 s\n", s->text);
+        finish(c, EXIT_CONNECT);
+        return;
+    }
+    if ((s->kind == STEP_HOLD || s->kind == STEP_WAIT_FILE) && t >= c->deadline_us) {
         c->cur++;
         c->step_started = 0;
         c->last_rx_us = t; /* the final quiet period starts after a hold */
@@ -370,13 +396,14 @@ static const struct lws_protocols protocols[] = {
 static void usage(void)
 {
     fprintf(stderr, "usage: tsn-ws-client --url wss://HOST:PORT/PATH [--send JSON] "
-                    "[--send-file F] [--type T] [--sdp-file F] [--stop] [--hold-ms N]... "
+                    "[--send-file F] [--type T] [--stream JSON] [--sdp-file F] [--stop] "
+                    "[--hold-ms N] [--wait-file F]... "
                     "[--wait-ms N] [--reply-timeout-ms N] [--expect-close]\n");
 }
 
 static int add_step(struct client *c, enum step_kind kind, char *text, long hold_ms)
 {
-    if (c->n_steps >= MAX_STEPS || (kind == STEP_SEND && !text)) {
+    if (c->n_steps >= MAX_STEPS || ((kind == STEP_SEND || kind == STEP_WAIT_FILE) && !text)) {
         free(text);
         return -1;
     }
@@ -400,6 +427,7 @@ static int parse_args(int argc, char **argv, struct client *c, char *url_copy, s
                       const char **host, int *port, const char **path)
 {
     const char *type = "subscribe";
+    const char *stream = NULL;
     const char *url = NULL;
     long hold;
     for (int i = 1; i < argc; i++) {
@@ -429,8 +457,12 @@ static int parse_args(int argc, char **argv, struct client *c, char *url_copy, s
             rc = add_step(c, STEP_SEND, read_file(v, &len), 0);
         else if (strcmp(a, "--type") == 0)
             type = v;
+        else if (strcmp(a, "--stream") == 0)
+            stream = v;
         else if (strcmp(a, "--sdp-file") == 0)
-            rc = add_step(c, STEP_SEND, sdp_message(type, v), 0);
+            rc = add_step(c, STEP_SEND, sdp_message(type, v, stream), 0);
+        else if (strcmp(a, "--wait-file") == 0)
+            rc = add_step(c, STEP_WAIT_FILE, strdup(v), 0);
         else if (strcmp(a, "--hold-ms") == 0)
             rc = parse_ms(v, &hold) ? -1 : add_step(c, STEP_HOLD, NULL, hold);
         else if (strcmp(a, "--wait-ms") == 0)

@@ -1,8 +1,10 @@
 /* Unit tests for relay/sigmsg.c: every client message type, the optional id,
  * each rejection with its reason (not JSON, not an object, missing or unknown
  * type, wrong field types, empty or oversize fields, a malformed session id,
- * duplicate keys, too large), and every formatter, whose output is parsed
- * back with jansson and checked field by field. */
+ * duplicate keys, too large), the "stream" member of publish and stream
+ * (the metadata rules themselves are in test_stream_meta.c), and every
+ * formatter, whose output is parsed back with jansson and checked field by
+ * field. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -143,6 +145,68 @@ static void test_stop_ping(void **state)
     tsn_sig_msg_clear(&m);
 }
 
+static void test_stream_members(void **state)
+{
+    struct tsn_sig_msg m;
+    char why[256];
+    /* publish without "stream": no metadata. */
+    assert_int_equal(parse("{\"type\":\"publish\",\"sdp\":\"v=0\\n\"}", &m, why, sizeof why), 0);
+    assert_int_equal(m.has_stream, 0);
+    assert_int_equal(m.stream.has_probe, 0);
+    tsn_sig_msg_clear(&m);
+    /* publish with "stream". */
+    assert_int_equal(parse("{\"type\":\"publish\",\"sdp\":\"v=0\\n\",\"id\":4,"
+                           "\"stream\":{\"probe\":\"L14-5\",\"depth_mm\":60,"
+                           "\"pixel_spacing_mm\":{\"x\":0.1,\"y\":0.12}}}",
+                           &m, why, sizeof why),
+                     0);
+    assert_int_equal(m.type, TSN_SIG_PUBLISH);
+    assert_string_equal(m.sdp, "v=0\n");
+    assert_int_equal(m.has_stream, 1);
+    assert_int_equal(m.stream.has_probe, 1);
+    assert_string_equal(m.stream.probe, "L14-5");
+    assert_int_equal(m.stream.has_depth, 1);
+    assert_true(m.stream.depth_mm == 60.0);
+    assert_true(m.stream.pixel_spacing_x_mm == 0.1);
+    assert_true(m.stream.pixel_spacing_y_mm == 0.12);
+    assert_int_equal(m.stream.has_width, 0);
+    assert_int_equal(m.id, 4);
+    tsn_sig_msg_clear(&m);
+    assert_int_equal(m.has_stream, 0);
+    /* the stream message. */
+    assert_int_equal(parse("{\"type\":\"stream\",\"stream\":{\"fps\":29.97,\"codec\":\"VP8\"},"
+                           "\"id\":8}",
+                           &m, why, sizeof why),
+                     0);
+    assert_int_equal(m.type, TSN_SIG_STREAM);
+    assert_int_equal(m.has_stream, 1);
+    assert_true(m.stream.fps == 29.97);
+    assert_int_equal(m.stream.codec, TSN_STREAM_CODEC_VP8);
+    assert_null(m.sdp);
+    tsn_sig_msg_clear(&m);
+
+    /* A bad stream object refuses the whole message, naming the field. */
+    REJECT("{\"type\":\"publish\",\"sdp\":\"v=0\",\"stream\":{\"depth_mm\":0}}",
+           "field 'stream.depth_mm' must be a number from 1 to 500");
+    REJECT("{\"type\":\"publish\",\"sdp\":\"v=0\",\"stream\":null}",
+           "field 'stream' must be an object");
+    REJECT("{\"type\":\"publish\",\"sdp\":\"v=0\",\"stream\":{}}", "at least one of");
+    /* The sdp is checked first. */
+    REJECT("{\"type\":\"publish\",\"stream\":{\"fps\":30}}", "'sdp' must be a string");
+    REJECT("{\"type\":\"stream\"}", "field 'stream' must be an object");
+    REJECT("{\"type\":\"stream\",\"stream\":[1]}", "field 'stream' must be an object");
+    REJECT("{\"type\":\"stream\",\"stream\":{\"future\":1}}", "at least one of");
+    REJECT("{\"type\":\"stream\",\"stream\":{\"width\":640.5}}",
+           "field 'stream.width' must be an integer from 16 to 7680");
+    REJECT("{\"type\":\"stream\",\"stream\":{\"codec\":\"h264\"}}", "'stream.codec'");
+    REJECT("{\"type\":\"stream\",\"stream\":{\"probe\":\"a\",\"probe\":\"b\"}}", "not valid JSON");
+    /* subscribe ignores a stream member (it is not its field). */
+    assert_int_equal(
+        parse("{\"type\":\"subscribe\",\"sdp\":\"v\",\"stream\":5}", &m, why, sizeof why), 0);
+    assert_int_equal(m.has_stream, 0);
+    tsn_sig_msg_clear(&m);
+}
+
 static void test_type_names(void **state)
 {
     assert_string_equal(tsn_sig_type_name(TSN_SIG_JOIN), "join");
@@ -150,6 +214,7 @@ static void test_type_names(void **state)
     assert_string_equal(tsn_sig_type_name(TSN_SIG_SUBSCRIBE), "subscribe");
     assert_string_equal(tsn_sig_type_name(TSN_SIG_STOP), "stop");
     assert_string_equal(tsn_sig_type_name(TSN_SIG_PING), "ping");
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_STREAM), "stream");
     assert_string_equal(tsn_sig_type_name((enum tsn_sig_type)0), "unknown");
     assert_string_equal(tsn_sig_type_name((enum tsn_sig_type)99), "unknown");
 }
@@ -277,7 +342,7 @@ static void expect_int(json_t *j, const char *key, json_int_t want)
 
 static void test_welcome(void **state)
 {
-    json_t *j = load(tsn_sig_welcome("ward-7", "dr.who@example", "clinician", 12));
+    json_t *j = load(tsn_sig_welcome("ward-7", "dr.who@example", "clinician", NULL, 0, 12));
     expect_str(j, "type", "welcome");
     expect_int(j, "protocol", TSN_SIG_PROTOCOL);
     expect_str(j, "room", "ward-7");
@@ -286,12 +351,60 @@ static void test_welcome(void **state)
     assert_true(json_is_object(you));
     expect_str(you, "sub", "dr.who@example");
     expect_str(you, "role", "clinician");
-    assert_int_equal(json_object_size(j), 5);
+    /* No metadata in the room: "stream" is null. */
+    assert_true(json_is_null(json_object_get(j, "stream")));
+    assert_int_equal(json_object_size(j), 6);
     json_decref(j);
 
-    j = load(tsn_sig_welcome("r", "s", "observer", -1));
+    struct tsn_stream_meta meta = {
+        .has_depth = 1, .depth_mm = 45.5, .has_codec = 1, .codec = TSN_STREAM_CODEC_H264};
+    j = load(tsn_sig_welcome("r", "s", "observer", &meta, 0, -1));
     assert_null(json_object_get(j, "id"));
-    assert_int_equal(json_object_size(j), 4);
+    assert_int_equal(json_object_size(j), 5);
+    json_t *st = json_object_get(j, "stream");
+    assert_true(json_is_object(st));
+    assert_int_equal(json_object_size(st), 3);
+    assert_true(json_real_value(json_object_get(st, "depth_mm")) == 45.5);
+    expect_str(st, "codec", "H264");
+    assert_true(json_is_false(json_object_get(st, "live")));
+    json_decref(j);
+    j = load(tsn_sig_welcome("r", "s", "observer", &meta, 1, -1));
+    assert_true(json_is_true(json_object_get(json_object_get(j, "stream"), "live")));
+    json_decref(j);
+}
+
+static void test_stream_formatter(void **state)
+{
+    struct tsn_stream_meta meta = {.has_probe = 1,
+                                   .probe = "C5-1 \xc3\xa9",
+                                   .has_pixel_spacing = 1,
+                                   .pixel_spacing_x_mm = 0.1,
+                                   .pixel_spacing_y_mm = 0.2,
+                                   .has_fps = 1,
+                                   .fps = 29.97};
+    char *text = tsn_sig_stream(&meta, 1, 6);
+    assert_non_null(text);
+    /* Reals with 15 digits: 0.1 is "0.1", not 0.10000000000000001. */
+    assert_non_null(strstr(text, "\"pixel_spacing_mm\":{\"x\":0.1,\"y\":0.2}"));
+    assert_non_null(strstr(text, "\"fps\":29.97"));
+    json_t *j = load(text);
+    expect_str(j, "type", "stream");
+    expect_int(j, "id", 6);
+    assert_int_equal(json_object_size(j), 3);
+    json_t *st = json_object_get(j, "stream");
+    expect_str(st, "probe", "C5-1 \xc3\xa9");
+    assert_true(json_is_true(json_object_get(st, "live")));
+    assert_int_equal(json_object_size(st), 4);
+    /* The client-side parser reads back the same metadata ("live" is ignored). */
+    struct tsn_stream_meta back;
+    char why[128];
+    assert_int_equal(tsn_stream_meta_from_json(st, "stream", &back, why, sizeof why), 0);
+    assert_true(tsn_stream_meta_equal(&back, &meta));
+    json_decref(j);
+
+    j = load(tsn_sig_stream(&meta, 0, -1));
+    assert_null(json_object_get(j, "id"));
+    assert_true(json_is_false(json_object_get(json_object_get(j, "stream"), "live")));
     json_decref(j);
 }
 
@@ -367,7 +480,11 @@ static void test_formatter_bad_input(void **state)
 {
     assert_null(tsn_sig_answer(NULL, "v=0", 1));
     assert_null(tsn_sig_answer(SESSION_ID, NULL, 1));
-    assert_null(tsn_sig_welcome(NULL, "s", "observer", 1));
+    assert_null(tsn_sig_welcome(NULL, "s", "observer", NULL, 0, 1));
+    struct tsn_stream_meta meta = {.has_width = 1, .width = 640};
+    assert_null(tsn_sig_welcome(NULL, "s", "observer", &meta, 1, 1)); /* and no leak */
+    struct tsn_stream_meta bad_probe = {.has_probe = 1, .probe = "\xff"};
+    assert_null(tsn_sig_stream(&bad_probe, 1, 1));
     assert_null(tsn_sig_error(400, NULL, "x", 1));
     assert_null(tsn_sig_answer(SESSION_ID, "v=0\xff", 1));
 }
@@ -394,13 +511,21 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_join),       cmocka_unit_test(test_publish_subscribe),
-        cmocka_unit_test(test_stop_ping),  cmocka_unit_test(test_type_names),
-        cmocka_unit_test(test_rejects),    cmocka_unit_test(test_size_limit),
-        cmocka_unit_test(test_small_why),  cmocka_unit_test(test_welcome),
-        cmocka_unit_test(test_answer),     cmocka_unit_test(test_session_state_stopped_pong),
-        cmocka_unit_test(test_error),      cmocka_unit_test(test_formatter_bad_input),
+        cmocka_unit_test(test_join),
+        cmocka_unit_test(test_publish_subscribe),
+        cmocka_unit_test(test_stop_ping),
+        cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_small_why),
+        cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_answer),
+        cmocka_unit_test(test_session_state_stopped_pong),
+        cmocka_unit_test(test_error),
+        cmocka_unit_test(test_formatter_bad_input),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_stream_members),
+        cmocka_unit_test(test_stream_formatter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

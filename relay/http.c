@@ -773,39 +773,12 @@ static int is_ws_path(struct lws *wsi)
     return strcmp(uri, "/ws") == 0;
 }
 
-static int vhd_init(struct lws *wsi)
-{
-    struct vhd *v =
-        lws_protocol_vh_priv_zalloc(lws_get_vhost(wsi), lws_get_protocol(wsi), sizeof *v);
-    if (!v)
-        return -1;
-    v->streams = tsn_stream_rooms_new(relay_of(wsi)->cfg.max_peers + EXTRA_STREAM_ROOMS);
-    return v->streams ? 0 : -1;
-}
-
-static void vhd_destroy(struct lws *wsi)
-{
-    struct vhd *v = vhd_of(wsi);
-    struct tsn_relay *r = relay_of(wsi);
-    if (!v)
-        return;
-    if (r->sessions)
-        tsn_sessions_on_publisher_end(r->sessions, NULL, NULL);
-    tsn_stream_rooms_free(v->streams);
-    v->streams = NULL;
-    v->joined = NULL;
-}
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
     struct pss *pss = user;
     switch (reason) {
-    case LWS_CALLBACK_PROTOCOL_INIT:
-        return vhd_init(wsi);
-    case LWS_CALLBACK_PROTOCOL_DESTROY:
-        vhd_destroy(wsi);
-        return 0;
+
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         SSL_CTX_set_min_proto_version((SSL_CTX *)user, TLS1_2_VERSION);
         return 0;
@@ -859,6 +832,26 @@ static void lws_log(int level, const char *line)
         tsn_debug("[lws] %.*s", (int)n, line);
 }
 
+static struct vhd *vhd_find(struct lws_context *ctx)
+{
+    struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "default");
+    const struct lws_protocols *prot = vh ? lws_vhost_name_to_protocol(vh, "telesono") : NULL;
+    return prot ? lws_protocol_vh_priv_get(vh, prot) : NULL;
+}
+
+/* Made here rather than at LWS_CALLBACK_PROTOCOL_INIT, which lws 4.1 runs
+ * only once the service loop starts, after the session registry needs it. */
+static struct vhd *vhd_create(struct tsn_relay *r)
+{
+    struct lws_vhost *vh = lws_get_vhost_by_name(r->lws, "default");
+    const struct lws_protocols *prot = vh ? lws_vhost_name_to_protocol(vh, "telesono") : NULL;
+    struct vhd *v = prot ? lws_protocol_vh_priv_zalloc(vh, prot, sizeof *v) : NULL;
+    if (!v)
+        return NULL;
+    v->streams = tsn_stream_rooms_new(r->cfg.max_peers + EXTRA_STREAM_ROOMS);
+    return v->streams ? v : NULL;
+}
+
 int tsn_http_start(struct tsn_relay *r)
 {
     struct lws_context_creation_info info;
@@ -889,11 +882,9 @@ int tsn_http_start(struct tsn_relay *r)
     r->sessions = tsn_sessions_new(&r->cfg, r->media, r->dtls_fingerprint, notify_owner);
     if (!r->sessions)
         return -1;
-    struct lws_vhost *vh = lws_get_vhost_by_name(r->lws, "default");
-    const struct lws_protocols *prot = vh ? lws_vhost_name_to_protocol(vh, "telesono") : NULL;
-    struct vhd *v = prot ? lws_protocol_vh_priv_get(vh, prot) : NULL;
-    if (!v || !v->streams) {
-        tsn_err("[http] no per-vhost state for the telesono protocol");
+    struct vhd *v = vhd_create(r);
+    if (!v) {
+        tsn_err("[http] out of memory for the per-vhost state");
         return -1;
     }
     tsn_sessions_on_publisher_end(r->sessions, on_publisher_end, v);
@@ -902,7 +893,14 @@ int tsn_http_start(struct tsn_relay *r)
 
 void tsn_http_stop(struct tsn_relay *r)
 {
-    if (r->lws)
-        lws_context_destroy(r->lws);
+    if (!r->lws)
+        return;
+    /* Nothing is pushed to sockets that are being closed. */
+    if (r->sessions)
+        tsn_sessions_on_publisher_end(r->sessions, NULL, NULL);
+    struct vhd *v = vhd_find(r->lws);
+    struct tsn_stream_rooms *streams = v ? v->streams : NULL;
+    lws_context_destroy(r->lws); /* closes every socket, then frees v */
+    tsn_stream_rooms_free(streams);
     r->lws = NULL;
 }

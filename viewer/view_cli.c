@@ -34,11 +34,25 @@ static int refuse(char *why, size_t why_len, const char *fmt, ...)
 
 typedef int (*flag_fn)(const char *v, struct tsn_view_opts *o, char *why, size_t why_len);
 
+/* The signalling URL always names its path: an https:// relay URL (or a
+ * wss:// one without a path) means the relay's /ws. */
 static int on_relay(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     o->relay_url = v;
-    return tsn_view_cli_parse_url(v, o->relay_host, sizeof o->relay_host, &o->relay_port, why,
-                                  why_len);
+    int rc = tsn_view_cli_parse_url(v, o->relay_host, sizeof o->relay_host, &o->relay_port, why,
+                                    why_len);
+    if (rc < 0)
+        return rc;
+    const char *after_scheme = strstr(v, "://") + 3;
+    const char *path = strchr(after_scheme, '/');
+    if (strncmp(v, "https://", 8) == 0 || !path || strcmp(path, "/") == 0)
+        path = "/ws";
+    int ipv6 = strchr(o->relay_host, ':') != NULL;
+    int n = snprintf(o->ws_url, sizeof o->ws_url, "wss://%s%s%s:%d%s", ipv6 ? "[" : "",
+                     o->relay_host, ipv6 ? "]" : "", o->relay_port, path);
+    if (n < 0 || (size_t)n >= sizeof o->ws_url)
+        return refuse(why, why_len, "--relay: the URL is too long");
+    return 0;
 }
 
 static int on_token(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)

@@ -20,6 +20,7 @@ struct tsn_view_opts {
     const char *relay_url;  /* (borrowed from argv) https://host:port or wss://host:port/ws */
     char relay_host[256];   /* host part of relay_url, without IPv6 brackets */
     int relay_port;         /* 443 when the URL names none */
+    char ws_url[400];       /* the signalling URL: wss://host:port/ws (or the wss path given) */
     const char *token;      /* --token (borrowed; never printed) */
     const char *token_file; /* --token-file (borrowed) */
     const char *room;       /* --room: expected room of the token (nullable) */

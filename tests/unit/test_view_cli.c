@@ -55,6 +55,7 @@ static void test_defaults(void **state)
     assert_string_equal(o.relay_url, "https://127.0.0.1:8443");
     assert_string_equal(o.relay_host, "127.0.0.1");
     assert_int_equal(o.relay_port, 8443);
+    assert_string_equal(o.ws_url, "wss://127.0.0.1:8443/ws");
     assert_string_equal(o.token, "abc");
     assert_null(o.token_file);
     assert_null(o.room);
@@ -82,6 +83,7 @@ static void test_every_flag(void **state)
                      0);
     assert_string_equal(o.relay_host, "relay.example");
     assert_int_equal(o.relay_port, 9443);
+    assert_string_equal(o.ws_url, "wss://relay.example:9443/ws");
     assert_null(o.token);
     assert_string_equal(o.token_file, "/tmp/t.jwt");
     assert_string_equal(o.room, "demo_1-A");
@@ -106,6 +108,7 @@ static void test_equals_form(void **state)
                      0);
     assert_string_equal(o.relay_host, "::1");
     assert_int_equal(o.relay_port, 7000);
+    assert_string_equal(o.ws_url, "wss://[::1]:7000/ws");
     assert_string_equal(o.token, "x.y.z");
     assert_int_equal(o.tls.insecure, 1);
     assert_int_equal(o.latency_ms, 200);
@@ -198,6 +201,26 @@ static void test_room_max_length(void **state)
     assert_string_equal(o.room, room64);
 }
 
+/* The signalling URL: https:// means the relay's /ws; a wss:// path is kept. */
+static void test_ws_url(void **state)
+{
+    static const char *const cases[][2] = {
+        {"https://h:1", "wss://h:1/ws"},
+        {"https://h:1/", "wss://h:1/ws"},
+        {"https://h:1/whatever", "wss://h:1/ws"},
+        {"wss://h:1", "wss://h:1/ws"},
+        {"wss://h:1/", "wss://h:1/ws"},
+        {"wss://h/ws", "wss://h:443/ws"},
+        {"wss://h:2/other/ws", "wss://h:2/other/ws"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tsn_view_opts o;
+        char why[200] = "";
+        assert_int_equal(PARSE(&o, why, "--relay", cases[i][0], "--token", "t"), 0);
+        assert_string_equal(o.ws_url, cases[i][1]);
+    }
+}
+
 static void url_ok(const char *url, const char *host, int port)
 {
     char h[256] = "", why[200] = "";
@@ -285,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_room_max_length),
         cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_ws_url),
         cmocka_unit_test(test_long_host),
         cmocka_unit_test(test_usage_mentions_every_flag),
     };

@@ -1,0 +1,269 @@
+/* telesono-view receive chain (see view_decode.h). The chain is one bin made
+ * from a launch description; its per-chain state (struct chain) is owned by
+ * the bin (g_object data), so it lives exactly as long as the probes and
+ * appsink callbacks that use it. */
+#include "view_decode.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+#include "abs_capture_time.h"
+#include "log.h"
+
+/* The offer's codecs. The rtcp-fb fields become a=rtcp-fb lines and the
+ * extmap field an a=extmap line, so the relay forwards NACK/PLI/FIR and the
+ * publisher's capture times. */
+#define RECV_CAPS                                                                                  \
+    "application/"                                                                                 \
+    "x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,"                            \
+    "packetization-mode=(string)1,profile-level-id=(string)42e01f,"                                \
+    "level-asymmetry-allowed=(string)1,rtcp-fb-nack=(boolean)true,"                                \
+    "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,"                                \
+    "extmap-3=(string)" TSN_ACT_URI ";"                                                            \
+    "application/"                                                                                 \
+    "x-rtp,media=video,encoding-name=VP8,payload=97,clock-rate=90000,"                             \
+    "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir="                   \
+    "(boolean)true,"                                                                               \
+    "extmap-3=(string)" TSN_ACT_URI
+
+#define DUMP_BRANCH "videoconvert ! video/x-raw,format=RGB ! appsink name=dumpsink sync=false"
+#define SHOW_BRANCH "videoconvert ! autovideosink sync=false"
+
+struct chain {
+    struct tsn_view_decode_cfg cfg;
+    gint first_rtp;          /* atomic: the first RTP packet was logged */
+    gint first_frame;        /* atomic: the first decoded frame was logged */
+    gint dump_failed_logged; /* atomic */
+};
+
+GstCaps *tsn_view_decode_recv_caps(void)
+{
+    return gst_caps_from_string(RECV_CAPS);
+}
+
+int tsn_view_decode_preload(int window, int dump, char *why, size_t why_len)
+{
+    static const char *const needed[] = {"webrtcbin", "rtph264depay", "avdec_h264", "videoconvert",
+                                         "fakesink"};
+    const char *extra[3] = {"rtpvp8depay", window ? "autovideosink" : NULL,
+                            dump || window ? "tee" : NULL};
+    for (size_t i = 0; i < G_N_ELEMENTS(needed) + G_N_ELEMENTS(extra); i++) {
+        const char *name = i < G_N_ELEMENTS(needed) ? needed[i] : extra[i - G_N_ELEMENTS(needed)];
+        if (!name)
+            continue;
+        GstElement *el = gst_element_factory_make(name, NULL);
+        if (!el) {
+            snprintf(why, why_len, "GStreamer element '%s' is missing (install %s)", name,
+                     strncmp(name, "avdec", 5) == 0 ? "gstreamer1.0-libav"
+                     : strcmp(name, "webrtcbin") == 0
+                         ? "gstreamer1.0-plugins-bad and gstreamer1.0-nice"
+                         : "the GStreamer plugins");
+            return -ENOENT;
+        }
+        gst_object_unref(gst_object_ref_sink(el));
+    }
+    if (dump && !gst_element_factory_find("appsink")) {
+        snprintf(why, why_len, "GStreamer element 'appsink' is missing");
+        return -ENOENT;
+    }
+    return 0;
+}
+
+/* ---- measurements (streaming threads) ---- */
+
+static GstPadProbeReturn on_rtp(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct chain *c = data;
+    gint64 now_us = g_get_real_time();
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        tsn_view_stats_rtp(c->cfg.stats, gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info)),
+                           now_us);
+    } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+        GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+        for (guint i = 0; i < gst_buffer_list_length(list); i++)
+            tsn_view_stats_rtp(c->cfg.stats, gst_buffer_get_size(gst_buffer_list_get(list, i)),
+                               now_us);
+    }
+    if (g_atomic_int_compare_and_exchange(&c->first_rtp, 0, 1))
+        tsn_info("[view conn %u] first RTP packet received", c->cfg.conn_id);
+    return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct chain *c = data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    gint64 now_us = g_get_real_time();
+    int64_t capture_us = tsn_act_buffer_capture_unix_us(buf);
+    tsn_view_stats_frame(c->cfg.stats, now_us, capture_us);
+    if (g_atomic_int_compare_and_exchange(&c->first_frame, 0, 1)) {
+        GstCaps *caps = gst_pad_get_current_caps(pad);
+        GstVideoInfo vi;
+        int ok = caps && gst_video_info_from_caps(&vi, caps);
+        tsn_info("[view conn %u] first frame decoded (%dx%d)%s", c->cfg.conn_id,
+                 ok ? GST_VIDEO_INFO_WIDTH(&vi) : 0, ok ? GST_VIDEO_INFO_HEIGHT(&vi) : 0,
+                 capture_us < 0 ? ", without a capture time" : "");
+        if (caps)
+            gst_caps_unref(caps);
+    }
+    return GST_PAD_PROBE_OK;
+}
+
+/* appsink: one RGB frame for the PNG writer. */
+static GstFlowReturn on_dump_sample(GstAppSink *sink, gpointer data)
+{
+    struct chain *c = data;
+    GstSample *sample = gst_app_sink_pull_sample(sink);
+    if (!sample)
+        return GST_FLOW_EOS;
+    GstVideoInfo vi;
+    GstVideoFrame frame;
+    GstBuffer *buf = gst_sample_get_buffer(sample);
+    GstCaps *caps = gst_sample_get_caps(sample);
+    if (buf && caps && gst_video_info_from_caps(&vi, caps) &&
+        gst_video_frame_map(&frame, &vi, buf, GST_MAP_READ)) {
+        guint index = (guint)g_atomic_int_add(c->cfg.dump_index, 1);
+        int rc = tsn_frame_dump_push(c->cfg.dump, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
+                                     GST_VIDEO_FRAME_WIDTH(&frame), GST_VIDEO_FRAME_HEIGHT(&frame),
+                                     (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), 3, index,
+                                     tsn_act_buffer_capture_unix_us(buf));
+        /* The dumper counts its own drops and failures (stats JSON "dump");
+         * say once that the disk refuses, not once per frame. */
+        if (rc == -EIO && g_atomic_int_compare_and_exchange(&c->dump_failed_logged, 0, 1))
+            tsn_err("[view conn %u] --dump-frames: cannot write PNG files any more",
+                    c->cfg.conn_id);
+        gst_video_frame_unmap(&frame);
+    }
+    gst_sample_unref(sample);
+    return GST_FLOW_OK;
+}
+
+/* ---- building the chain ---- */
+
+static const char *decoder_desc(const char *codec)
+{
+    if (g_strcmp0(codec, "H264") == 0)
+        return "rtph264depay name=depay ! avdec_h264 name=dec";
+    if (g_strcmp0(codec, "VP8") == 0) {
+        GstElementFactory *f = gst_element_factory_find("vp8dec");
+        if (f) {
+            gst_object_unref(f);
+            return "rtpvp8depay name=depay ! vp8dec name=dec";
+        }
+        return "rtpvp8depay name=depay ! avdec_vp8 name=dec";
+    }
+    return NULL;
+}
+
+static char *chain_desc(const char *decoder, const struct tsn_view_decode_cfg *cfg)
+{
+    if (cfg->window && cfg->dump)
+        return g_strdup_printf(
+            "%s ! tee name=t ! queue ! " SHOW_BRANCH " t. ! queue ! " DUMP_BRANCH, decoder);
+    if (cfg->window)
+        return g_strdup_printf("%s ! " SHOW_BRANCH, decoder);
+    if (cfg->dump)
+        return g_strdup_printf("%s ! " DUMP_BRANCH, decoder);
+    return g_strdup_printf("%s ! fakesink sync=false", decoder);
+}
+
+static void set_if_exists(GstElement *el, const char *prop, const char *value)
+{
+    if (el && g_object_class_find_property(G_OBJECT_GET_CLASS(el), prop))
+        gst_util_set_object_arg(G_OBJECT(el), prop, value);
+}
+
+/* Latency and robustness knobs of the depayloader and decoder. */
+static void tune(GstBin *bin)
+{
+    GstElement *depay = gst_bin_get_by_name(bin, "depay");
+    GstElement *dec = gst_bin_get_by_name(bin, "dec");
+    /* Ask for a keyframe (PLI) when packets were lost, and never decode from
+     * the middle of a GOP. */
+    set_if_exists(depay, "request-keyframe", "true");
+    set_if_exists(depay, "wait-for-keyframe", "true");
+    /* Frame threading delays every frame by the thread count: slices only.
+     * A corrupt picture is worse than a missing one on a diagnostic screen. */
+    set_if_exists(dec, "thread-type", "slice");
+    set_if_exists(dec, "output-corrupt", "false");
+    set_if_exists(dec, "automatic-request-sync-points", "true");
+    if (depay)
+        gst_object_unref(depay);
+    if (dec)
+        gst_object_unref(dec);
+}
+
+static void add_probe(GstBin *bin, const char *name, const char *pad_name, GstPadProbeCallback cb,
+                      struct chain *c)
+{
+    GstElement *el = gst_bin_get_by_name(bin, name);
+    GstPad *pad = el ? gst_element_get_static_pad(el, pad_name) : NULL;
+    if (pad)
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb, c, NULL);
+    if (pad)
+        gst_object_unref(pad);
+    if (el)
+        gst_object_unref(el);
+}
+
+static void connect_dump(GstBin *bin, struct chain *c)
+{
+    GstElement *sink = gst_bin_get_by_name(bin, "dumpsink");
+    if (!sink)
+        return;
+    GstAppSinkCallbacks cbs = {.new_sample = on_dump_sample};
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cbs, c, NULL);
+    gst_object_unref(sink);
+}
+
+int tsn_view_decode_link(GstElement *pipeline, GstPad *src, const struct tsn_view_decode_cfg *cfg,
+                         char *codec, size_t codec_len, char *why, size_t why_len)
+{
+    GstCaps *caps = gst_pad_get_current_caps(src);
+    if (!caps)
+        caps = gst_pad_query_caps(src, NULL);
+    const GstStructure *st =
+        caps && !gst_caps_is_empty(caps) ? gst_caps_get_structure(caps, 0) : NULL;
+    const char *name = st ? gst_structure_get_string(st, "encoding-name") : NULL;
+    snprintf(codec, codec_len, "%s", name ? name : "unknown");
+    const char *decoder = decoder_desc(name);
+    if (caps)
+        gst_caps_unref(caps);
+    if (!decoder) {
+        snprintf(why, why_len, "cannot decode a %s stream (H264 or VP8 only)", codec);
+        return -ENOTSUP;
+    }
+    char *desc = chain_desc(decoder, cfg);
+    GError *err = NULL;
+    GstElement *bin = gst_parse_bin_from_description(desc, TRUE, &err);
+    g_free(desc);
+    if (!bin) {
+        snprintf(why, why_len, "cannot build the %s decoder: %s", codec,
+                 err ? err->message : "unknown error");
+        g_clear_error(&err);
+        return -EIO;
+    }
+    struct chain *c = g_new0(struct chain, 1);
+    c->cfg = *cfg;
+    g_object_set_data_full(G_OBJECT(bin), "tsn-chain", c, g_free);
+    tune(GST_BIN(bin));
+    add_probe(GST_BIN(bin), "dec", "src", on_decoded, c);
+    connect_dump(GST_BIN(bin), c);
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_rtp, c,
+                      NULL);
+
+    gst_bin_add(GST_BIN(pipeline), bin);
+    gst_element_sync_state_with_parent(bin);
+    GstPad *sink = gst_element_get_static_pad(bin, "sink");
+    GstPadLinkReturn lr = gst_pad_link(src, sink);
+    gst_object_unref(sink);
+    if (lr != GST_PAD_LINK_OK) {
+        snprintf(why, why_len, "cannot link the %s decoder (%s)", codec, gst_pad_link_get_name(lr));
+        return -EIO;
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* The receive chain behind webrtcbin for telesono-view: given the source pad
+ * webrtcbin made for the incoming stream, picks the depayloader and decoder
+ * from the caps' encoding-name (H264 or VP8), then shows the frames in a
+ * window (videoconvert ! autovideosink) and/or hands them to the frame
+ * dumper (RGB through an appsink), and measures on the way: RTP bytes at the
+ * webrtcbin pad, decoded frames and their capture-to-decode latency at the
+ * decoder's source pad (the abs-capture-time meta,
+ * common/gst/abs_capture_time.h). Counters go to struct tsn_view_stats.
+ * Everything here runs on GStreamer streaming threads. Not here: the
+ * signalling or the connection (viewer/view.c). */
+#ifndef TSN_VIEW_DECODE_H
+#define TSN_VIEW_DECODE_H
+
+#include <stddef.h>
+
+#include <gst/gst.h>
+
+#include "frame_dump.h"
+#include "view_stats.h"
+
+struct tsn_view_decode_cfg {
+    int window;                   /* show in a window (else decode only) */
+    struct tsn_frame_dump *dump;  /* (nullable, borrowed) PNG writer */
+    struct tsn_view_stats *stats; /* (borrowed) */
+    gint *dump_index;             /* (borrowed) atomic index of the next dumped frame */
+    unsigned conn_id;             /* for log lines */
+};
+
+/* Loads and checks the elements the chain needs (so a missing plugin is
+ * reported before connecting, and loading libav does not delay the first
+ * frame). Returns 0 or -ENOENT with the missing element in `why`. */
+int tsn_view_decode_preload(int window, int dump, char *why, size_t why_len);
+
+/* Builds the chain for `src` (a webrtcbin source pad), adds it to `pipeline`
+ * and links it. `cfg` is copied. Writes the codec name ("H264", "VP8") to
+ * codec. Returns 0, -ENOTSUP for a codec we cannot decode, or -EIO. */
+int tsn_view_decode_link(GstElement *pipeline, GstPad *src, const struct tsn_view_decode_cfg *cfg,
+                         char *codec, size_t codec_len, char *why, size_t why_len);
+
+/* Caps for the recvonly transceiver's codec preferences: H.264 constrained
+ * baseline (NACK, PLI, FIR) and VP8, with abs-capture-time as extension 3. */
+GstCaps *tsn_view_decode_recv_caps(void);
+
+#endif

@@ -245,10 +245,11 @@ static void on_deep_element_added(GstBin *pipeline, GstBin *sub_bin, GstElement 
         g_object_set(element, "faststart-min-packets", (guint)FASTSTART_MIN_PACKETS, NULL);
 }
 
-static int is_window_closed(GstMessage *msg, const GError *err)
+/* autovideosink's "Output window was closed" (xvimagesink, glimagesink...). */
+static int is_window_closed(const GError *err)
 {
     return g_error_matches(err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND) && err->message &&
-           strstr(err->message, "window") != NULL;
+           strstr(err->message, "closed") != NULL;
 }
 
 static gboolean on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
@@ -259,8 +260,12 @@ static gboolean on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
     switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_ERROR:
         gst_message_parse_error(msg, &err, &debug);
-        if (!c->v->o->headless && is_window_closed(msg, err))
+        if (tsn_view_decode_from_display(msg) && is_window_closed(err))
             finish(c->v, TSN_EXIT_OK, "the window was closed");
+        else if (tsn_view_decode_from_display(msg))
+            /* Reconnecting will not bring a display back. */
+            finish(c->v, TSN_EXIT_PIPELINE, "cannot show the video: %s (use --headless?)",
+                   err->message);
         else
             conn_fail(c, "pipeline error from %s: %s", GST_OBJECT_NAME(msg->src), err->message);
         tsn_debug("[view conn %u] error details: %s", c->id, debug ? debug : "none");

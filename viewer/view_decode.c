@@ -31,7 +31,7 @@
     "extmap-3=(string)" TSN_ACT_URI
 
 #define DUMP_BRANCH "videoconvert ! video/x-raw,format=RGB ! appsink name=dumpsink sync=false"
-#define SHOW_BRANCH "videoconvert ! autovideosink sync=false"
+#define SHOW_BRANCH "videoconvert ! autovideosink name=" TSN_VIEW_DISPLAY_SINK " sync=false"
 
 struct chain {
     struct tsn_view_decode_cfg cfg;
@@ -45,8 +45,27 @@ GstCaps *tsn_view_decode_recv_caps(void)
     return gst_caps_from_string(RECV_CAPS);
 }
 
+/* autovideosink tries every video sink by rank until one opens. Without a
+ * usable X11/Wayland display it would reach dfbvideosink, which crashes the
+ * process in DirectFB's own thread, or kmssink, which takes over the console
+ * of whoever is logged in: a viewer shows a window on a desktop, nothing
+ * else. */
+static void keep_sinks_on_the_desktop(void)
+{
+    static const char *const unwanted[] = {"dfbvideosink", "kmssink", "fbdevsink"};
+    for (size_t i = 0; i < G_N_ELEMENTS(unwanted); i++) {
+        GstElementFactory *f = gst_element_factory_find(unwanted[i]);
+        if (!f)
+            continue;
+        gst_plugin_feature_set_rank(GST_PLUGIN_FEATURE(f), GST_RANK_NONE);
+        gst_object_unref(f);
+    }
+}
+
 int tsn_view_decode_preload(int window, int dump, char *why, size_t why_len)
 {
+    if (window)
+        keep_sinks_on_the_desktop();
     static const char *const needed[] = {"webrtcbin", "rtph264depay", "avdec_h264", "videoconvert",
                                          "fakesink"};
     const char *extra[3] = {"rtpvp8depay", window ? "autovideosink" : NULL,
@@ -140,6 +159,14 @@ static GstFlowReturn on_dump_sample(GstAppSink *sink, gpointer data)
     }
     gst_sample_unref(sample);
     return GST_FLOW_OK;
+}
+
+int tsn_view_decode_from_display(GstMessage *msg)
+{
+    for (GstObject *o = GST_MESSAGE_SRC(msg); o; o = GST_OBJECT_PARENT(o))
+        if (GST_IS_ELEMENT(o) && strcmp(GST_OBJECT_NAME(o), TSN_VIEW_DISPLAY_SINK) == 0)
+            return 1;
+    return 0;
 }
 
 /* ---- building the chain ---- */

@@ -37,6 +37,11 @@ int tsn_view_decode_preload(int window, int dump, char *why, size_t why_len);
 int tsn_view_decode_link(GstElement *pipeline, GstPad *src, const struct tsn_view_decode_cfg *cfg,
                          char *codec, size_t codec_len, char *why, size_t why_len);
 
+/* True when a bus message comes from the window branch (the display sink or
+ * an element inside it), e.g. "no display" or "window closed". */
+#define TSN_VIEW_DISPLAY_SINK "tsn-display"
+int tsn_view_decode_from_display(GstMessage *msg);
+
 /* Caps for the recvonly transceiver's codec preferences: H.264 constrained
  * baseline (NACK, PLI, FIR) and VP8, with abs-capture-time as extension 3. */
 GstCaps *tsn_view_decode_recv_caps(void);

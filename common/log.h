@@ -15,7 +15,7 @@ int tsn_log_parse_level(const char *name);
 void tsn_log_write(enum tsn_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-#define tsn_err(...) tsn_log_write(TSN_LOG_ERROR, __VA_ARGS__)
+#define tsn_err(...)  tsn_log_write(TSN_LOG_ERROR, __VA_ARGS__)
 #define tsn_warn(...) tsn_log_write(TSN_LOG_WARN, __VA_ARGS__)
 #define tsn_info(...) tsn_log_write(TSN_LOG_INFO, __VA_ARGS__)
 #define tsn_debug(...)                                                                             \

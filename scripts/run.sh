@@ -1,17 +1,63 @@
 #!/usr/bin/env bash
-# One command to run Telesono on embedded defaults: installs what is missing,
-# builds, and starts the relay on https://127.0.0.1:8443 with a self-signed
-# certificate and a generated secret in ./telesono-data. Extra arguments go
-# to telesono-relay (see --help).
+# One command for the whole demo on embedded defaults: installs what is
+# missing, builds, starts telesono-relay on https://127.0.0.1:8443 (self-signed
+# certificate and generated secret in ./telesono-data) and telesono-capture
+# publishing the synthetic phantom into room "demo", then prints how to watch.
+# Ctrl-C stops both. Environment: TSN_ROOM (demo), TSN_PORT (8443),
+# TSN_DATA (./telesono-data), TSN_TOKEN_TTL (seconds, 43200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOM=${TSN_ROOM:-demo}
+PORT=${TSN_PORT:-8443}
+DATA=${TSN_DATA:-./telesono-data}
+TTL=${TSN_TOKEN_TTL:-43200}
+BIN=build/release
 scripts/bootstrap.sh
 scripts/build.sh release
-cat >&2 <<'HINT'
-run.sh: starting telesono-relay. Mint tokens (the secret appears on first start) with
-  build/release/telesono-token --secret-file ./telesono-data/secret --room demo \
-      --role capture|clinician|observer --sub NAME --ttl 3600
-then publish with WHIP to https://127.0.0.1:8443/whip/demo and play with WHEP from
-https://127.0.0.1:8443/whep/demo (Authorization: Bearer <token>). Ctrl-C stops it.
+
+mkdir -p "$DATA"
+chmod 700 "$DATA"
+"$BIN/telesono-relay" --listen "127.0.0.1:$PORT" --data-dir "$DATA" "$@" 2>"$DATA/relay.log" &
+relay=$!
+capture=""
+stop() {
+  trap - EXIT INT TERM
+  [ -n "$capture" ] && kill -TERM "$capture" 2>/dev/null && wait "$capture" 2>/dev/null
+  kill -TERM "$relay" 2>/dev/null && wait "$relay" 2>/dev/null
+  echo "run.sh: stopped (logs in $DATA/relay.log and $DATA/capture.log)" >&2
+}
+trap stop EXIT INT TERM
+for _ in $(seq 100); do
+  grep -q "telesono-relay ready" "$DATA/relay.log" 2>/dev/null && break
+  kill -0 "$relay" 2>/dev/null || { cat "$DATA/relay.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+token() { # ROLE SUB
+  "$BIN/telesono-token" --secret-file "$DATA/secret" --room "$ROOM" --role "$1" --sub "$2" \
+    --ttl "$TTL" | tr -d '[:space:]'
+}
+umask 077
+token capture bedside >"$DATA/capture.token"
+token clinician dr-remote >"$DATA/clinician.token"
+token observer student >"$DATA/observer.token"
+
+"$BIN/telesono-capture" --relay "https://127.0.0.1:$PORT" --token-file "$DATA/capture.token" \
+  --ca "$DATA/cert.pem" --stats-json "$DATA/capture.stats.json" 2>"$DATA/capture.log" &
+capture=$!
+fp=$(sed -n 's/.*SHA-256 fingerprint: *//p' "$DATA/relay.log" | head -n 1 || true)
+cat >&2 <<HINT
+
+Telesono demo is running: relay https://127.0.0.1:$PORT, room "$ROOM", phantom capture
+640x480@30 (H.264). Certificate: $DATA/cert.pem${fp:+ (SHA-256 $fp; pin it with --fingerprint)}
+Tokens (valid $((TTL / 3600)) h) are in $DATA: clinician.token, observer.token, capture.token.
+
+Watch in a window:
+  $BIN/telesono-view --relay https://127.0.0.1:$PORT --token-file $DATA/clinician.token \\
+      --ca $DATA/cert.pem
+Or headless, with statistics and latency:
+  $BIN/telesono-view --relay https://127.0.0.1:$PORT --token-file $DATA/clinician.token \\
+      --ca $DATA/cert.pem --headless --duration 10 --stats-json /tmp/view.json
+Capture statistics: $DATA/capture.stats.json. Ctrl-C stops everything.
 HINT
-exec build/release/telesono-relay --data-dir ./telesono-data "$@"
+wait "$relay"

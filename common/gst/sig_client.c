@@ -264,10 +264,11 @@ static int parse_url(struct tsn_sig_client *c, const char *url, char *why, size_
     }
     snprintf(c->host, sizeof c->host, "%s", host);
     c->port = port;
-    /* lws_parse_uri drops the leading '/'; a bare server URL means /ws. */
+    /* lws_parse_uri drops the leading '/' (or leaves "/" for no path); a
+     * bare server URL means the signalling channel, /ws. */
+    while (path && *path == '/')
+        path++;
     snprintf(c->path, sizeof c->path, "/%s", path && *path ? path : "ws");
-    if (strcmp(proto, "https") == 0 && strcmp(c->path, "/") == 0)
-        snprintf(c->path, sizeof c->path, "/ws");
     rc = 0;
 out:
     g_free(copy);
@@ -325,7 +326,7 @@ struct tsn_sig_client *tsn_sig_client_new(const char *url, const struct tsn_tls_
         c->ca_file = g_strdup(tls->ca_file);
         c->tls.ca_file = c->ca_file;
     }
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(g_getenv("TSN_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT : LLL_ERR, NULL);
     if (parse_url(c, url, why, why_len) != 0 || start(c, why, why_len) != 0) {
         tsn_sig_client_free(c);
         return NULL;

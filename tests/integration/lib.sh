@@ -53,6 +53,12 @@ tsn_find_program TSN_WHEP_PLAY tsn-whep-play
 tsn_find_program TSN_HTTPS_GET tsn-https-get
 tsn_find_program TSN_UDP_SEND tsn-udp-send
 tsn_find_program TSN_WS_CLIENT tsn-ws-client
+if [[ "${TSN_NEEDS_CLIENTS:-0}" == 1 ]]; then
+    tsn_find_program TSN_CAPTURE telesono-capture
+    tsn_find_program TSN_VIEW telesono-view
+    tsn_find_program TSN_FRAME_CHECK tsn-frame-check
+    TSN_CLIPS=${TSN_CLIPS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../data/ultrasound" && pwd)}
+fi
 
 # ---- cleanup ----
 
@@ -178,6 +184,31 @@ start_relay() {
         cp "$TEST_TMP/relay.log" "$TEST_TMP/relay.failed-start-$attempt.log"
     done
     fail "telesono-relay did not start"
+}
+
+# restart_relay [ARGS...]: kills the relay with SIGKILL (a crash, no clean
+# goodbye to anyone) and starts it again on the same ports and data
+# directory (same certificate and secret), as a supervisor would.
+restart_relay() {
+    local i
+    kill -KILL "$RELAY_PID" 2>/dev/null || true
+    wait "$RELAY_PID" 2>/dev/null || true
+    cat "$TEST_TMP/relay.log" >>"$TEST_TMP/relay.before-restart.log"
+    say "relay killed; starting it again on 127.0.0.1:$RELAY_PORT"
+    for ((i = 0; i < 50; i++)); do
+        "$TSN_RELAY" --listen "127.0.0.1:$RELAY_PORT" --media-port "$RELAY_MEDIA_PORT" \
+            --data-dir "$RELAY_DIR" --log-level debug "$@" 2>"$TEST_TMP/relay.log" &
+        RELAY_PID=$!
+        local j
+        for ((j = 0; j < 50; j++)); do
+            grep -q "telesono-relay ready" "$TEST_TMP/relay.log" 2>/dev/null && return 0
+            kill -0 "$RELAY_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        wait "$RELAY_PID" 2>/dev/null || true
+        sleep 0.1 # the port may still be held for a moment
+    done
+    fail "telesono-relay did not restart on port $RELAY_PORT"
 }
 
 assert_relay_alive() {
@@ -335,6 +366,11 @@ report() {
         printf '%s\n' "$line" | sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" | tr -d '"' |
             grep . || echo null
     fi
+}
+
+# jget FILE JQ_EXPR: one value from a JSON file (jq -r); fails if unreadable.
+jget() {
+    jq -r "$2" "$1" 2>/dev/null || fail "cannot read $2 from $1"
 }
 
 # ---- assertions ----

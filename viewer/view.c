@@ -522,6 +522,20 @@ static void write_stats(struct tsn_view *v)
         tsn_warn("[view] %s", why);
 }
 
+/* The final stats as one JSON line on stdout, for scripts without
+ * --stats-json (logs go to stderr). */
+static void print_report(struct tsn_view *v)
+{
+    json_t *j = tsn_view_stats_json(v->stats, g_get_real_time());
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    if (text) {
+        printf("%s\n", text);
+        fflush(stdout);
+    }
+    free(text);
+    json_decref(j);
+}
+
 static gboolean on_tick(gpointer data)
 {
     struct tsn_view *v = data;
@@ -624,6 +638,7 @@ out:
         tsn_frame_dump_flush(v.dump); /* the final counts include every queued PNG */
     if (v.stats) {
         write_stats(&v);
+        print_report(&v);
         tsn_view_stats_free(v.stats);
     }
     tsn_frame_dump_free(v.dump);

@@ -314,6 +314,9 @@ void tsn_view_cli_usage(FILE *out)
         "  --log-level L          error, warn, info (default) or debug\n"
         "  --help                 this text\n"
         "\n"
+        "Logs go to stderr; at exit the final statistics (the --stats-json object) are\n"
+        "printed as one JSON line on stdout.\n"
+        "\n"
         "Exit status: 0 ok (SIGINT/SIGTERM, or --duration with frames decoded), 1 no frame\n"
         "decoded or other failure, 2 usage or no display, 3 token refused by the relay,\n"
         "4 relay unreachable or not trusted, 6 GStreamer element missing or pipeline error.\n",

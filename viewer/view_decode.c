@@ -30,7 +30,11 @@
     "(boolean)true,"                                                                               \
     "extmap-3=(string)" TSN_ACT_URI
 
-#define DUMP_BRANCH "videoconvert ! video/x-raw,format=RGB ! appsink name=dumpsink sync=false"
+/* The PNG writer must not hold up the decoder (its output is where latency
+ * is measured): a queue of up to 2 s of frames in between. */
+#define DUMP_BRANCH                                                                                \
+    "queue max-size-buffers=60 max-size-bytes=0 max-size-time=0 ! videoconvert ! "                 \
+    "video/x-raw,format=RGB ! appsink name=dumpsink sync=false"
 #define SHOW_BRANCH "videoconvert ! autovideosink name=" TSN_VIEW_DISPLAY_SINK " sync=false"
 
 struct chain {
@@ -189,8 +193,8 @@ static const char *decoder_desc(const char *codec)
 static char *chain_desc(const char *decoder, const struct tsn_view_decode_cfg *cfg)
 {
     if (cfg->window && cfg->dump)
-        return g_strdup_printf(
-            "%s ! tee name=t ! queue ! " SHOW_BRANCH " t. ! queue ! " DUMP_BRANCH, decoder);
+        return g_strdup_printf("%s ! tee name=t ! queue ! " SHOW_BRANCH " t. ! " DUMP_BRANCH,
+                               decoder);
     if (cfg->window)
         return g_strdup_printf("%s ! " SHOW_BRANCH, decoder);
     if (cfg->dump)

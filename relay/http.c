@@ -425,6 +425,8 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *uri)
 
 static int on_body(struct pss *pss, const void *in, size_t len)
 {
+    if (len == 0)
+        return 0; /* lws passes in == NULL for an empty body */
     if (pss->body_too_large || pss->body_len + len > MAX_BODY_BYTES) {
         pss->body_too_large = 1;
         return 0;

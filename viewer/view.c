@@ -78,6 +78,7 @@ struct tsn_view {
 };
 
 static void connect_start(struct tsn_view *v);
+static void poll_rtcp(struct tsn_view *v, struct conn *c);
 
 /* ---- ending the run ---- */
 
@@ -86,8 +87,9 @@ static void conn_free(struct conn *c)
     if (!c)
         return;
     tsn_webrtc_peer_free(c->peer);
-    if (c->pipeline) {
+    if (c->webrtc)
         g_signal_handlers_disconnect_by_data(c->webrtc, c);
+    if (c->pipeline) {
         gst_element_set_state(c->pipeline, GST_STATE_NULL);
         gst_object_unref(c->pipeline);
     }
@@ -95,6 +97,19 @@ static void conn_free(struct conn *c)
         g_source_remove(c->bus_watch);
     tsn_sig_client_free(c->sig);
     g_free(c);
+}
+
+/* The connection's last receiver counters, then its end (stats totals). */
+static void close_conn(struct tsn_view *v)
+{
+    struct conn *c = v->conn;
+    if (!c)
+        return;
+    if (c->connected && c->peer)
+        poll_rtcp(v, c);
+    tsn_view_stats_connection_closed(v->stats);
+    v->conn = NULL;
+    conn_free(c);
 }
 
 static void remove_source(guint *id)
@@ -108,10 +123,7 @@ static gboolean finish_idle(gpointer data)
 {
     struct tsn_view *v = data;
     v->finish_idle = 0;
-    if (v->conn)
-        tsn_view_stats_connection_closed(v->stats);
-    conn_free(v->conn);
-    v->conn = NULL;
+    close_conn(v);
     g_main_loop_quit(v->loop);
     return G_SOURCE_REMOVE;
 }
@@ -156,9 +168,7 @@ static gboolean teardown_idle(gpointer data)
 {
     struct tsn_view *v = data;
     v->teardown_idle = 0;
-    tsn_view_stats_connection_closed(v->stats);
-    conn_free(v->conn);
-    v->conn = NULL;
+    close_conn(v);
     /* Before the first success the deadline timer ends the retries. */
     int delay_ms = tsn_backoff_next_ms(&v->backoff);
     if (v->ever_connected)

@@ -10,6 +10,7 @@
 #include <gst/video/video.h>
 
 #include "abs_capture_time.h"
+#include "gray_i420.h"
 #include "log.h"
 
 #define RTP_MTU       1200
@@ -21,7 +22,9 @@ struct tsn_pipeline {
     struct tsn_pipeline_config cfg;
     GstElement *pipeline;                        /* (transfer full) */
     GstElement *appsrc, *encoder, *pay, *webrtc; /* (transfer none) owned by the pipeline */
-    char *media_type; /* "video/x-raw" or "image/jpeg": what appsrc was built for */
+    char *media_type;   /* "video/x-raw" or "image/jpeg": what appsrc was built for */
+    GstCaps *i420_caps; /* GRAY8 sources: what appsrc gets after tsn_gray_to_i420 */
+    int full_range;     /* the encoder's input range */
     /* Keyed by capture time, which the encoders carry over in the meta
      * (x264enc shifts PTS by 1000 hours, so PTS is no key across it). */
     struct tsn_act_map *index_map; /* capture time -> source frame index */
@@ -210,7 +213,24 @@ static int build(struct tsn_pipeline *p, char *why, size_t why_len)
                  NULL);
     gst_util_set_object_arg(G_OBJECT(p->appsrc), "leaky-type", "downstream");
     GstCaps *enc_caps = tsn_encoder_input_caps(&p->cfg.enc, p->cfg.gray);
+    /* The rate is the source's (a clip may run at 500/43): not converted here. */
+    gst_structure_remove_field(gst_caps_get_structure(enc_caps, 0), "framerate");
     g_object_set(filter, "caps", enc_caps, NULL);
+    GstStructure *src_st = gst_caps_get_structure(p->cfg.src_caps, 0);
+    const char *fmt = gst_structure_get_string(src_st, "format");
+    if (fmt && strcmp(fmt, "GRAY8") == 0) {
+        GstVideoInfo vi;
+        gst_video_info_from_caps(&vi, enc_caps);
+        p->full_range = vi.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+        p->i420_caps = gst_caps_copy(enc_caps);
+        int w = 0, h = 0, fn = 0, fd = 1;
+        gst_structure_get_int(src_st, "width", &w);
+        gst_structure_get_int(src_st, "height", &h);
+        gst_structure_get_fraction(src_st, "framerate", &fn, &fd);
+        gst_caps_set_simple(p->i420_caps, "width", G_TYPE_INT, w, "height", G_TYPE_INT, h,
+                            "framerate", GST_TYPE_FRACTION, fn, fd, NULL);
+        g_object_set(p->appsrc, "caps", p->i420_caps, NULL);
+    }
     gst_caps_unref(enc_caps);
     int linked = jpeg ? gst_element_link_many(p->appsrc, dec, conv, NULL)
                       : gst_element_link(p->appsrc, conv);
@@ -272,6 +292,19 @@ int tsn_pipeline_push(struct tsn_pipeline *p, GstBuffer *buf, GstCaps *caps, uin
         return -EAGAIN;
     }
     tsn_act_buffer_set_capture_unix_us(buf, capture_us);
+    if (p->i420_caps) {
+        const char *fmt = gst_structure_get_string(st, "format");
+        int w = 0, h = 0;
+        gst_structure_get_int(st, "width", &w);
+        gst_structure_get_int(st, "height", &h);
+        GstBuffer *yuv =
+            fmt && strcmp(fmt, "GRAY8") == 0 ? tsn_gray_to_i420(buf, w, h, p->full_range) : NULL;
+        gst_buffer_unref(buf);
+        if (!yuv)
+            return -EAGAIN; /* the source changed format: rebuild */
+        buf = yuv;
+        caps = p->i420_caps;
+    }
     /* appsrc stamps the PTS at push (do-timestamp): read it back in the
      * probe on its src pad, where the index is recorded too. */
     GstCaps *cur = gst_app_src_get_caps(GST_APP_SRC(p->appsrc));
@@ -319,6 +352,8 @@ void tsn_pipeline_free(struct tsn_pipeline *p)
     tsn_act_map_free(p->index_map);
     tsn_act_map_free(p->enc_start);
     g_mutex_clear(&p->kf_lock);
+    if (p->i420_caps)
+        gst_caps_unref(p->i420_caps);
     g_free(p->media_type);
     g_free(p);
 }

@@ -312,6 +312,21 @@ finish_client() {
     say "$name: $(tail -n 1 "$TEST_TMP/$name.json")"
 }
 
+# finish_program NAME [EXPECTED_EXIT]: like finish_client for programs that
+# write their statistics to a file (telesono-capture, telesono-view), not
+# to stdout.
+finish_program() {
+    local name=$1 expected=${2:-0} pid=${TSN_CLIENT_PIDS[$1]} rc=0
+    wait "$pid" || rc=$?
+    unset "TSN_CLIENT_PIDS[$name]"
+    if [[ "$rc" != "$expected" ]]; then
+        say "$name exited with $rc (expected $expected); its log:"
+        tail -n 30 "$TEST_TMP/$name.log" >&2
+        fail "$name exited with $rc"
+    fi
+    say "$name exited with $rc"
+}
+
 # stop_client NAME: ends a client (SIGTERM, SIGKILL after 5 s) without
 # checking its exit status.
 stop_client() {

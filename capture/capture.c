@@ -309,7 +309,14 @@ static void on_sig_opened(void *user)
 
 static void on_sig_closed(const char *reason, void *user)
 {
-    schedule_retry(user, reason);
+    struct tsn_capture *c = user;
+    /* Before the first connection an untrusted certificate is a setting to
+     * fix, not an outage to wait out; later it may be a renewal in progress. */
+    if (!c->ever_connected && c->conn.sig && tsn_sig_client_untrusted(c->conn.sig)) {
+        fatal(c, TSN_EXIT_UNREACHABLE, reason);
+        return;
+    }
+    schedule_retry(c, reason);
 }
 
 static gboolean attempt_timeout(gpointer data)

@@ -17,6 +17,7 @@
 
 #include <glib.h>
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 
 #include "log.h"
 
@@ -50,6 +51,7 @@ struct tsn_sig_client {
     size_t rx_len;
     char close_reason[256];
     int reported; /* closed event queued */
+    gint untrusted; /* atomic: the relay's certificate was refused */
 };
 
 enum event_kind { EV_OPENED, EV_MESSAGE, EV_CLOSED };
@@ -121,6 +123,7 @@ static int on_established(struct tsn_sig_client *c, struct lws *wsi)
     }
     if (tsn_tls_check_peer(ssl, &c->tls, c->host, why, sizeof why) != 0) {
         snprintf(c->close_reason, sizeof c->close_reason, "%s", why);
+        g_atomic_int_set(&c->untrusted, 1);
         return -1; /* nothing was sent: the token is never exposed */
     }
     g_mutex_lock(&c->lock);
@@ -195,6 +198,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         g_free(why);
         return 0;
     }
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+        /* user: the X509_STORE_CTX, len: OpenSSL's preverify_ok. Keep the
+         * first failure as the reason; libwebsockets decides. */
+        if (!len && user && !c->close_reason[0]) {
+            int err = X509_STORE_CTX_get_error((X509_STORE_CTX *)user);
+            snprintf(c->close_reason, sizeof c->close_reason,
+                     "the relay's certificate is not trusted: %s (give the relay's cert.pem with "
+                     "--ca, or pin it with --fingerprint)",
+                     X509_verify_cert_error_string(err));
+            g_atomic_int_set(&c->untrusted, 1);
+        }
+        return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         return on_established(c, wsi);
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -345,6 +360,11 @@ int tsn_sig_client_send(struct tsn_sig_client *c, const char *json)
         return -ENOTCONN;
     lws_cancel_service(c->ctx);
     return 0;
+}
+
+int tsn_sig_client_untrusted(const struct tsn_sig_client *c)
+{
+    return g_atomic_int_get((gint *)&c->untrusted);
 }
 
 void tsn_sig_client_free(struct tsn_sig_client *c)

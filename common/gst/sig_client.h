@@ -35,6 +35,10 @@ struct tsn_sig_client *tsn_sig_client_new(const char *url, const struct tsn_tls_
                                           size_t why_len);
 /* Queues one text message (copied). Returns 0, or -ENOTCONN when not open. */
 int tsn_sig_client_send(struct tsn_sig_client *c, const char *json);
+/* True when the connection failed because the relay's certificate was not
+ * trusted (wrong CA, pin mismatch, wrong host): a configuration problem
+ * that retrying does not fix. Valid in and after the closed callback. */
+int tsn_sig_client_untrusted(const struct tsn_sig_client *c);
 /* Closes (if open) and frees; no callback is called after this returns.
  * NULL is a no-op. */
 void tsn_sig_client_free(struct tsn_sig_client *c);

@@ -22,11 +22,11 @@ expect() {
     shift 3
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" timeout 15 "$@" \
         >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.log" || rc=$?
-    if [[ "$rc" != "$code" ]] || ! grep -Eiq "$pattern" "$TEST_TMP/$name.log"; then
+    if [[ "$rc" != "$code" ]] || ! grep -Eiq -e "$pattern" "$TEST_TMP/$name.log"; then
         tail -n 20 "$TEST_TMP/$name.log" >&2
         fail "$name: expected exit $code and a message matching '$pattern', got exit $rc"
     fi
-    say "ok: $name -> exit $rc: $(grep -Ei "$pattern" "$TEST_TMP/$name.log" | head -n 1)"
+    say "ok: $name -> exit $rc: $(grep -Ei -e "$pattern" "$TEST_TMP/$name.log" | head -n 1)"
     if grep -q "$CAP\|$VIEW\|$FORGED" "$TEST_TMP/$name.log"; then
         fail "$name printed a token"
     fi
@@ -49,7 +49,7 @@ expect unreachable 4 "unreachable" "$TSN_CAPTURE" --relay "https://127.0.0.1:$CL
 expect wrong_pin 4 "does not match the pinned fingerprint" "$TSN_CAPTURE" --relay "$RELAY_URL" \
     --connect-timeout 2 --token "$CAP" \
     --fingerprint "$(printf 'AB%.0s' {1..32})"
-expect untrusted 4 "not trusted|certificate" "$TSN_CAPTURE" --relay "$RELAY_URL" \
+expect untrusted 4 "certificate is not trusted: self.signed certificate" "$TSN_CAPTURE" --relay "$RELAY_URL" \
     --connect-timeout 2 --token "$CAP"
 expect view_forged 3 "refused.*40[13]" "${V[@]}" --token "$FORGED"
 expect view_unreachable 4 "unreachable" "$TSN_VIEW" --relay "https://127.0.0.1:$CLOSED_PORT" \

@@ -341,7 +341,7 @@ struct tsn_sig_client *tsn_sig_client_new(const char *url, const struct tsn_tls_
         c->ca_file = g_strdup(tls->ca_file);
         c->tls.ca_file = c->ca_file;
     }
-    lws_set_log_level(g_getenv("TSN_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT : LLL_ERR, NULL);
+    lws_set_log_level(g_getenv("TSN_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT : 0, NULL);
     if (parse_url(c, url, why, why_len) != 0 || start(c, why, why_len) != 0) {
         tsn_sig_client_free(c);
         return NULL;

@@ -589,9 +589,15 @@ static gboolean on_signal(gpointer data)
 
 /* ---- run ---- */
 
+static gpointer warm_up_thread(gpointer data)
+{
+    tsn_view_decode_warm_up();
+    return NULL;
+}
+
 static int setup(struct tsn_view *v, char *why, size_t why_len)
 {
-    if (tsn_view_decode_preload(!v->o->headless, v->o->dump_dir != NULL, why, why_len) < 0)
+    if (tsn_view_decode_check(!v->o->headless, v->o->dump_dir != NULL, why, why_len) < 0)
         return TSN_EXIT_PIPELINE;
     if (!tsn_abs_capture_time_register())
         tsn_warn("[view] cannot register the abs-capture-time extension: no "
@@ -622,6 +628,7 @@ int tsn_view_run(const struct tsn_view_opts *opts, const char *token)
         v.local_ips[0] = "127.0.0.1"; /* keep ICE on loopback: nothing leaves the machine */
     tsn_backoff_init(&v.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS,
                      (uint32_t)g_get_real_time() ^ (uint32_t)getpid());
+    GThread *warm_up = g_thread_new("tsn-warm-up", warm_up_thread, NULL);
     v.loop = g_main_loop_new(NULL, FALSE);
     v.sigint_watch = g_unix_signal_add(SIGINT, on_signal, &v);
     v.sigterm_watch = g_unix_signal_add(SIGTERM, on_signal, &v);
@@ -643,6 +650,7 @@ int tsn_view_run(const struct tsn_view_opts *opts, const char *token)
     remove_source(&v.teardown_idle);
     remove_source(&v.finish_idle);
     g_main_loop_unref(v.loop);
+    g_thread_join(warm_up);
 out:
     if (v.dump)
         tsn_frame_dump_flush(v.dump); /* the final counts include every queued PNG */

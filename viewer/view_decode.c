@@ -66,34 +66,60 @@ static void keep_sinks_on_the_desktop(void)
     }
 }
 
-int tsn_view_decode_preload(int window, int dump, char *why, size_t why_len)
+/* What each mode needs, and the package a missing element comes from. */
+struct need {
+    const char *element;
+    const char *package;
+};
+
+static const struct need needs[] = {
+    {"webrtcbin", "gstreamer1.0-plugins-bad"},     {"dtlsdec", "gstreamer1.0-plugins-bad"},
+    {"srtpdec", "gstreamer1.0-plugins-bad"},       {"nicesrc", "gstreamer1.0-nice"},
+    {"rtph264depay", "gstreamer1.0-plugins-good"}, {"rtpvp8depay", "gstreamer1.0-plugins-good"},
+    {"avdec_h264", "gstreamer1.0-libav"},          {"videoconvert", "gstreamer1.0-plugins-base"},
+    {"fakesink", "gstreamer1.0 (core)"},           {"queue", "gstreamer1.0 (core)"},
+};
+
+int tsn_view_decode_check(int window, int dump, char *why, size_t why_len)
 {
     if (window)
         keep_sinks_on_the_desktop();
-    static const char *const needed[] = {"webrtcbin", "rtph264depay", "avdec_h264", "videoconvert",
-                                         "fakesink"};
-    const char *extra[3] = {"rtpvp8depay", window ? "autovideosink" : NULL,
-                            dump || window ? "tee" : NULL};
-    for (size_t i = 0; i < G_N_ELEMENTS(needed) + G_N_ELEMENTS(extra); i++) {
-        const char *name = i < G_N_ELEMENTS(needed) ? needed[i] : extra[i - G_N_ELEMENTS(needed)];
-        if (!name)
+    struct need extra[3] = {{window ? "autovideosink" : NULL, "gstreamer1.0-plugins-good"},
+                            {window ? "tee" : NULL, "gstreamer1.0 (core)"},
+                            {dump ? "appsink" : NULL, "gstreamer1.0-plugins-base"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(needs) + G_N_ELEMENTS(extra); i++) {
+        const struct need *n =
+            i < G_N_ELEMENTS(needs) ? &needs[i] : &extra[i - G_N_ELEMENTS(needs)];
+        if (!n->element)
             continue;
-        GstElement *el = gst_element_factory_make(name, NULL);
-        if (!el) {
-            snprintf(why, why_len, "GStreamer element '%s' is missing (install %s)", name,
-                     strncmp(name, "avdec", 5) == 0 ? "gstreamer1.0-libav"
-                     : strcmp(name, "webrtcbin") == 0
-                         ? "gstreamer1.0-plugins-bad and gstreamer1.0-nice"
-                         : "the GStreamer plugins");
+        GstElementFactory *f = gst_element_factory_find(n->element);
+        if (!f) {
+            snprintf(why, why_len, "GStreamer element '%s' is missing (install %s)", n->element,
+                     n->package);
             return -ENOENT;
         }
-        gst_object_unref(gst_object_ref_sink(el));
-    }
-    if (dump && !gst_element_factory_find("appsink")) {
-        snprintf(why, why_len, "GStreamer element 'appsink' is missing");
-        return -ENOENT;
+        gst_object_unref(f);
     }
     return 0;
+}
+
+void tsn_view_decode_warm_up(void)
+{
+    /* In the order the first connection needs them: the first dtlsdec makes
+     * the process's DTLS certificate (an RSA key, about half a second),
+     * which every webrtcbin then shares; dtlssrtpdec loads libsrtp; then
+     * what webrtcbin builds at its first offer; the decoders last, as
+     * media comes after the offer. */
+    static const char *const names[] = {
+        "dtlsdec",      "dtlssrtpdec", "dtlssrtpenc",  "webrtcbin",       "nicesrc",
+        "nicesink",     "rtpbin",      "rtpstorage",   "rtpjitterbuffer", "rtprtxreceive",
+        "rtph264depay", "avdec_h264",  "videoconvert", "queue",           "fakesink",
+        "appsink",      "tee",         "rtpvp8depay",  "vp8dec"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        GstElement *el = gst_element_factory_make(names[i], NULL);
+        if (el)
+            gst_object_unref(gst_object_ref_sink(el));
+    }
 }
 
 /* ---- measurements (streaming threads) ---- */

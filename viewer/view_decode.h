@@ -26,10 +26,16 @@ struct tsn_view_decode_cfg {
     unsigned conn_id;             /* for log lines */
 };
 
-/* Loads and checks the elements the chain needs (so a missing plugin is
- * reported before connecting, and loading libav does not delay the first
- * frame). Returns 0 or -ENOENT with the missing element in `why`. */
-int tsn_view_decode_preload(int window, int dump, char *why, size_t why_len);
+/* Checks that the elements the chain and webrtcbin need are installed
+ * (registry only, nothing is loaded), so a missing plugin is reported before
+ * connecting. Returns 0 or -ENOENT with the element and package in `why`. */
+int tsn_view_decode_check(int window, int dump, char *why, size_t why_len);
+
+/* Loads those plugins and makes the process's DTLS certificate, which would
+ * otherwise cost about a second at the first connection (libav, nice, the
+ * RSA key). Blocking; thread-safe: the session runs it on a thread of its
+ * own while it connects. */
+void tsn_view_decode_warm_up(void);
 
 /* Builds the chain for `src` (a webrtcbin source pad), adds it to `pipeline`
  * and links it. `cfg` is copied. Writes the codec name ("H264", "VP8") to

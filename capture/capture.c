@@ -123,6 +123,8 @@ static void drop_connection(struct tsn_capture *c)
 static void on_peer_offer(const char *sdp, void *user)
 {
     struct tsn_capture *c = user;
+    tsn_debug("[capture] offer ready after %" G_GINT64_FORMAT " ms",
+              (g_get_monotonic_time() - c->conn.started_us) / 1000);
     char *msg = tsn_msg_offer("publish", sdp, c->stream_json, -1);
     if (!msg || tsn_sig_client_send(c->conn.sig, msg) != 0)
         schedule_retry(c, "cannot send the offer to the relay");
@@ -254,6 +256,8 @@ static void on_welcome(struct tsn_capture *c, const struct tsn_reply *r)
         return;
     }
     c->conn.welcomed = 1;
+    tsn_debug("[capture] joined after %" G_GINT64_FORMAT " ms",
+              (g_get_monotonic_time() - c->conn.started_us) / 1000);
     start_media(c);
 }
 
@@ -272,6 +276,8 @@ static void on_sig_message(const char *json, size_t len, void *user)
         on_welcome(c, &r);
         break;
     case TSN_REPLY_ANSWER:
+        tsn_debug("[capture] answer after %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time() - c->conn.started_us) / 1000);
         if (c->conn.peer && tsn_webrtc_peer_set_answer(c->conn.peer, r.sdp, why, sizeof why))
             schedule_retry(c, why);
         break;
@@ -359,8 +365,8 @@ static void schedule_retry(struct tsn_capture *c, const char *reason)
     gint64 waited_s = (g_get_monotonic_time() - c->start_us) / G_USEC_PER_SEC;
     if (!c->ever_connected && c->o->connect_timeout_s > 0 && waited_s >= c->o->connect_timeout_s) {
         char why[480];
-        snprintf(why, sizeof why, "relay unreachable after %d s: %.400s",
-                 c->o->connect_timeout_s, reason);
+        snprintf(why, sizeof why, "relay unreachable after %d s: %.400s", c->o->connect_timeout_s,
+                 reason);
         fatal(c, TSN_EXIT_UNREACHABLE, why);
         return;
     }

@@ -8,6 +8,7 @@
 #include "capture.h"
 #include "capture_cli.h"
 #include "exit_codes.h"
+#include "gst_warm.h"
 #include "log.h"
 
 static gboolean on_signal(gpointer data)
@@ -45,15 +46,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "telesono-capture: cannot register the abs-capture-time extension\n");
         goto out;
     }
+    /* In the order the first connection needs them: the DTLS certificate
+     * first, then what webrtcbin builds at its first offer. */
+    static const char *const warm[] = {"dtlsdec", "dtlssrtpdec", "dtlssrtpenc", "webrtcbin",
+                                       "nicesrc", "nicesink",    "rtpbin",      "x264enc",
+                                       "vp8enc",  "rtph264pay",  "rtpvp8pay",   NULL};
+    GThread *warm_up = tsn_gst_warm_up_start(warm);
     struct tsn_capture *c = tsn_capture_new(&o, &code, why, sizeof why);
     if (!c) {
         fprintf(stderr, "telesono-capture: %s\n", why);
+        g_thread_join(warm_up);
         goto out;
     }
     g_unix_signal_add(SIGINT, on_signal, c);
     g_unix_signal_add(SIGTERM, on_signal, c);
     code = tsn_capture_run(c);
     tsn_capture_free(c);
+    g_thread_join(warm_up);
 out:
     tsn_capture_opts_clear(&o);
     gst_deinit();

@@ -48,6 +48,28 @@ static int copy_opt(json_t *o, const char *key, char *dst, size_t cap, char *why
     return 0;
 }
 
+/* Copies an optional "reason" (text for a human): another type is refused,
+ * but one longer than the buffer is cut at a UTF-8 character boundary, so a
+ * long reason never costs the client the message that carries it. */
+static int copy_reason(json_t *o, char *dst, size_t cap, char *why, size_t why_len)
+{
+    json_t *v = json_object_get(o, "reason");
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return bad(why, why_len, "not a string", "reason");
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--; /* s[n] continues a character: cut before that character */
+    }
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return 0;
+}
+
 static int parse_stream(json_t *root, struct tsn_reply *r, char *why, size_t why_len)
 {
     json_t *s = json_object_get(root, "stream");
@@ -85,7 +107,7 @@ static int parse_by_type(json_t *root, struct tsn_reply *r, char *why, size_t wh
     }
     case TSN_REPLY_SESSION:
         if ((rc = copy_opt(root, "state", r->state, sizeof r->state, why, why_len)) != 0 ||
-            (rc = copy_opt(root, "reason", r->reason, sizeof r->reason, why, why_len)) != 0)
+            (rc = copy_reason(root, r->reason, sizeof r->reason, why, why_len)) != 0)
             return rc;
         return copy_opt(root, "session", r->session, sizeof r->session, why, why_len);
     case TSN_REPLY_STOPPED:
@@ -96,10 +118,8 @@ static int parse_by_type(json_t *root, struct tsn_reply *r, char *why, size_t wh
             json_integer_value(code) > 999)
             return bad(why, why_len, "missing or out of range", "code");
         r->code = (int)json_integer_value(code);
-        /* A reason longer than our buffer is cut, not refused: it is for humans. */
-        json_t *reason = json_object_get(root, "reason");
-        if (json_is_string(reason))
-            snprintf(r->reason, sizeof r->reason, "%s", json_string_value(reason));
+        if ((rc = copy_reason(root, r->reason, sizeof r->reason, why, why_len)) != 0)
+            return rc;
         return copy_opt(root, "ref", r->ref_type, sizeof r->ref_type, why, why_len);
     }
     default:

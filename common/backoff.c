@@ -1,6 +1,8 @@
 /* Reconnect backoff with jitter (see backoff.h). */
 #include "backoff.h"
 
+#include <limits.h>
+
 void tsn_backoff_init(struct tsn_backoff *b, int initial_ms, int max_ms, uint32_t seed)
 {
     b->initial_ms = initial_ms > 0 ? initial_ms : 1;
@@ -27,8 +29,9 @@ int tsn_backoff_next_ms(struct tsn_backoff *b)
     /* +-20%: spread = base / 5, uniform in [-spread, +spread]. */
     int spread = base / 5;
     int jitter = spread ? (int)(xorshift(&b->rng) % (uint32_t)(2 * spread + 1)) - spread : 0;
-    int delay = base + jitter;
-    return delay > 0 ? delay : 1;
+    /* In long long: near INT_MAX, base + jitter would overflow int. */
+    long long delay = (long long)base + jitter;
+    return delay > INT_MAX ? INT_MAX : delay > 0 ? (int)delay : 1;
 }
 
 void tsn_backoff_reset(struct tsn_backoff *b)

@@ -36,7 +36,8 @@ int tsn_tls_parse_fingerprint(const char *text, uint8_t out[32], char *why, size
     }
     size_t n = 0;
     for (const char *p = text; *p;) {
-        if (*p == ':' && n > 0 && p[1] != '\0') {
+        /* One ':' between two pairs: not first, last or doubled. */
+        if (*p == ':' && n > 0 && p[-1] != ':' && p[1] != '\0') {
             p++;
             continue;
         }

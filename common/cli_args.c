@@ -108,13 +108,23 @@ int tsn_cli_tls_flag(const char *flag, const char *value, struct tsn_tls_opts *o
         return 0;
     }
     if (strcmp(flag, "--fingerprint") == 0) {
-        if (tsn_tls_parse_fingerprint(value, opts->pin_sha256, why, why_len) != 0)
+        uint8_t pin[32];
+        char reason[160];
+        if (tsn_tls_parse_fingerprint(value, pin, reason, sizeof reason) != 0) {
+            snprintf(why, why_len, "--fingerprint: %s", reason);
             return -EINVAL;
+        }
+        memcpy(opts->pin_sha256, pin, sizeof pin);
         opts->has_pin = 1;
         return 0;
     }
-    if (access(value, R_OK) != 0) {
+    struct stat st;
+    if (access(value, R_OK) != 0 || stat(value, &st) != 0) {
         snprintf(why, why_len, "--ca %s: %s", value, strerror(errno));
+        return -EINVAL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "--ca %s: not a file (want a PEM certificate bundle)", value);
         return -EINVAL;
     }
     opts->ca_file = value;

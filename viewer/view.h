@@ -5,7 +5,8 @@
  * and the WebRTC peer are built together and torn down together; after a
  * first success the viewer reconnects for ever with backoff (200 ms .. 2 s).
  * It also writes the stats JSON (viewer/view_stats.h) every second and at
- * exit. Runs on the thread-default GMainContext; gst_init() first.
+ * exit, and prints the final one as a line on stdout. Runs on the
+ * thread-default GMainContext; gst_init() first.
  *
  * Ends with an exit status (common/exit_codes.h): 0 on SIGINT/SIGTERM or
  * after --duration with frames decoded; 1 when --duration passed with no

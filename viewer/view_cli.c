@@ -197,6 +197,16 @@ static const struct flag *find_flag(const char *arg, const char **inline_value)
     return NULL;
 }
 
+/* Names an unknown flag without its value, and a stray word only by its
+ * position: either could be a token pasted in the wrong place. */
+static int refuse_unknown(const char *arg, int position, char *why, size_t why_len)
+{
+    if (strncmp(arg, "--", 2) == 0 || (arg[0] == '-' && arg[1] != '\0'))
+        return refuse(why, why_len, "unknown flag '%.*s' (see --help)",
+                      (int)strcspn(arg, "=") > 40 ? 40 : (int)strcspn(arg, "="), arg);
+    return refuse(why, why_len, "unexpected argument %d: not a --flag (see --help)", position);
+}
+
 /* Rules between flags, once every flag was read. */
 static int check_combination(const struct tsn_view_opts *o, char *why, size_t why_len)
 {
@@ -222,7 +232,7 @@ int tsn_view_cli_parse(int argc, char *const *argv, struct tsn_view_opts *o, cha
         const char *value = NULL;
         const struct flag *f = find_flag(arg, &value);
         if (!f)
-            return refuse(why, why_len, "unknown argument '%.80s' (see --help)", arg);
+            return refuse_unknown(arg, i, why, why_len);
         unsigned bit = 1u << (f - flags);
         if (seen & bit)
             return refuse(why, why_len, "--%s is given twice", f->name);

@@ -154,18 +154,28 @@ static void test_required_and_exclusive(void **state)
 
 static void test_bad_syntax(void **state)
 {
-    EXPECT_REFUSED("unknown argument '--frobnicate'", "--relay", "https://h:1", "--token", "t",
+    EXPECT_REFUSED("unknown flag '--frobnicate'", "--relay", "https://h:1", "--token", "t",
                    "--frobnicate");
-    EXPECT_REFUSED("unknown argument 'extra'", "--relay", "https://h:1", "--token", "t", "extra");
-    EXPECT_REFUSED("unknown argument '-t'", "-t", "x");
+    EXPECT_REFUSED("unexpected argument 5: not a --flag", "--relay", "https://h:1", "--token", "t",
+                   "extra");
+    EXPECT_REFUSED("unknown flag '-t'", "-t", "x");
+    /* A value after '=' is never echoed (it may be a token). */
+    EXPECT_REFUSED("unknown flag '--tokn' (see", "--tokn=eyJsecret");
+    {
+        struct tsn_view_opts o;
+        char why[300] = "";
+        assert_int_equal(PARSE(&o, why, "--relay", "https://h:1", "eyJsecret.part.sig"), -EINVAL);
+        assert_null(strstr(why, "eyJ"));
+        assert_int_equal(PARSE(&o, why, "--tokn=eyJsecret"), -EINVAL);
+        assert_null(strstr(why, "eyJ"));
+    }
     EXPECT_REFUSED("--duration needs a value", "--relay", "https://h:1", "--token", "t",
                    "--duration");
     EXPECT_REFUSED("--headless takes no value", "--relay", "https://h:1", "--token", "t",
                    "--headless=1");
     EXPECT_REFUSED("--token is empty", "--relay", "https://h:1", "--token", "");
     /* A prefix of a flag is not that flag. */
-    EXPECT_REFUSED("unknown argument '--dur'", "--relay", "https://h:1", "--token", "t", "--dur",
-                   "3");
+    EXPECT_REFUSED("unknown flag '--dur'", "--relay", "https://h:1", "--token", "t", "--dur", "3");
 }
 
 static void test_bad_values(void **state)

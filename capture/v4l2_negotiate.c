@@ -238,13 +238,12 @@ static bool pick_size(const struct nego *n, struct choice *c)
 /* Picks a frame interval (seconds per frame, num/den) for the negotiated
  * size: the one whose rate is closest to the wanted rate, or the fastest.
  * Returns 0, or -ENOENT when the driver lists none. */
-static int pick_interval(const struct nego *n, const struct tsn_v4l2_format *fmt,
-                         struct v4l2_fract *out)
+static int pick_interval(const struct nego *n, const struct choice *c, struct v4l2_fract *out)
 {
     const double want = n->want->fps;
     double best_fps = 0;
     struct v4l2_frmivalenum fi = {
-        .index = 0, .pixel_format = fmt->fourcc, .width = fmt->width, .height = fmt->height};
+        .index = 0, .pixel_format = c->fourcc, .width = c->width, .height = c->height};
     if (xioctl(n, VIDIOC_ENUM_FRAMEINTERVALS, &fi) < 0)
         return -ENOENT;
     if (fi.type != V4L2_FRMIVAL_TYPE_DISCRETE) {
@@ -261,7 +260,7 @@ static int pick_interval(const struct nego *n, const struct tsn_v4l2_format *fmt
     bool found = false;
     for (uint32_t i = 0; i < MAX_INTERVALS; i++) {
         fi = (struct v4l2_frmivalenum){
-            .index = i, .pixel_format = fmt->fourcc, .width = fmt->width, .height = fmt->height};
+            .index = i, .pixel_format = c->fourcc, .width = c->width, .height = c->height};
         if (xioctl(n, VIDIOC_ENUM_FRAMEINTERVALS, &fi) < 0 || fi.type != V4L2_FRMIVAL_TYPE_DISCRETE)
             break;
         if (fi.discrete.numerator == 0)
@@ -280,15 +279,29 @@ static int pick_interval(const struct nego *n, const struct tsn_v4l2_format *fmt
     return found ? 0 : -ENOENT;
 }
 
-/* Chooses format and size: the first format in preference order that
- * offers the wanted size exactly, else the first preferred format with its
- * closest size. A configured fourcc is the only candidate. */
+/* Does the device offer the wanted rate at this format and size? Yes when
+ * nothing particular is wanted or the driver does not list rates. */
+static bool rate_offered(const struct nego *n, const struct choice *c)
+{
+    struct v4l2_fract tpf;
+    if (n->want->fps == 0 || pick_interval(n, c, &tpf) < 0)
+        return true;
+    double fps = tpf.numerator ? (double)tpf.denominator / tpf.numerator : 0;
+    return fps > n->want->fps - 0.5 && fps < n->want->fps + 0.5;
+}
+
+/* Chooses format and size. Each format the device offers, in preference
+ * order, scores 2 when it offers the wanted size at the wanted rate, 1 for
+ * the size at another rate, 0 for a size that only comes close; the first
+ * highest score wins. So a UVC camera offering 1280x720 at 30 fps only in
+ * MJPEG (YUYV at 10 fps, for USB 2 bandwidth) gives MJPEG when 1280x720 at
+ * 30 is asked for. A configured fourcc is the only candidate. */
 static int pick_format(const struct nego *n, struct choice *out)
 {
     uint32_t offered[MAX_FORMATS];
     int count = enum_formats(n, offered, MAX_FORMATS);
-    bool have = false;
-    for (size_t p = 0; p < N_PREFERRED; p++) {
+    int best = -1;
+    for (size_t p = 0; p < N_PREFERRED && best < 2; p++) {
         uint32_t fourcc = preferred_fourccs[p];
         if (n->want->fourcc && fourcc != n->want->fourcc)
             continue;
@@ -298,15 +311,13 @@ static int pick_format(const struct nego *n, struct choice *out)
         if (!listed)
             continue;
         struct choice c = {.fourcc = fourcc};
-        bool exact = pick_size(n, &c);
-        if (!have || exact) {
+        int score = pick_size(n, &c) ? 1 + rate_offered(n, &c) : 0;
+        if (score > best) {
             *out = c;
-            have = true;
+            best = score;
         }
-        if (exact)
-            break;
     }
-    if (have)
+    if (best >= 0)
         return 0;
     char names[160];
     list_formats(offered, count, names, sizeof names);
@@ -379,7 +390,8 @@ static int set_format(const struct nego *n, const struct choice *c, struct tsn_v
 static int set_rate(const struct nego *n, struct tsn_v4l2_format *fmt)
 {
     struct v4l2_fract tpf = {0, 0};
-    bool have = pick_interval(n, fmt, &tpf) == 0;
+    const struct choice c = {fmt->fourcc, fmt->width, fmt->height};
+    bool have = pick_interval(n, &c, &tpf) == 0;
     if (!have && n->want->fps) {
         tpf = (struct v4l2_fract){1, n->want->fps};
         have = true;

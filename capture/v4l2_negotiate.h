@@ -3,12 +3,13 @@
  *
  * Negotiation: VIDIOC_QUERYCAP (must be single-planar video capture with
  * streaming), VIDIOC_ENUM_FMT, then the format: GRAY8, NV12, YUYV, MJPEG in
- * that order, except that the first of them offering the wanted size
- * exactly (VIDIOC_ENUM_FRAMESIZES) beats one that only comes close; the
- * size is the exact one, else the closest by area, else (0x0 wanted) the
- * largest. VIDIOC_S_FMT, then the frame interval closest to the wanted rate
- * (VIDIOC_ENUM_FRAMEINTERVALS, fastest when 0) through VIDIOC_S_PARM; what
- * the driver chose is read back each time.
+ * that order, except that one offering the wanted size exactly
+ * (VIDIOC_ENUM_FRAMESIZES) at the wanted rate (VIDIOC_ENUM_FRAMEINTERVALS)
+ * beats one offering the size at another rate, which beats one that only
+ * comes close. The size is the exact one, else the closest by area, else
+ * (0x0 wanted) the largest. VIDIOC_S_FMT, then the frame interval closest
+ * to the wanted rate (the fastest when none is wanted) through
+ * VIDIOC_S_PARM; what the driver chose is read back each time.
  *
  * Not here: buffers and streaming (v4l2_source.c). All device calls go
  * through struct tsn_v4l2_ops. */

@@ -48,7 +48,9 @@ struct mock_fmt {
     uint32_t fourcc;
     struct mock_size sizes[MOCK_MAX_SIZES];
     int n_sizes;
-    bool stepwise; /* sizes[0] is the minimum, sizes[1] the maximum, step 16x8 */
+    bool stepwise;                  /* sizes[0] is the minimum, sizes[1] the maximum, step 16x8 */
+    uint32_t rates[MOCK_MAX_RATES]; /* fps at every size of this format; none: the device's */
+    int n_rates;
 };
 
 struct mock_buf {
@@ -235,6 +237,18 @@ static int mock_close(void *ctx, int fd)
     return 0;
 }
 
+/* The rates offered for a format: its own, else the device-wide ones. */
+static const uint32_t *mock_rates(const struct mock_v4l2 *m, uint32_t fourcc, int *n)
+{
+    const struct mock_fmt *f = mock_find(m, fourcc);
+    if (f && f->n_rates) {
+        *n = f->n_rates;
+        return f->rates;
+    }
+    *n = m->n_rates;
+    return m->rates;
+}
+
 static uint32_t mock_row_bytes(uint32_t fourcc, uint32_t w)
 {
     switch (fourcc) {
@@ -310,12 +324,14 @@ static void mock_s_parm(struct mock_v4l2 *m, struct v4l2_streamparm *sp)
 {
     struct v4l2_fract want = sp->parm.capture.timeperframe;
     double fps = want.numerator ? (double)want.denominator / want.numerator : 0;
-    uint32_t best = m->n_rates ? m->rates[0] : 30;
-    for (int i = 0; i < m->n_rates; i++) {
-        double d = m->rates[i] > fps ? m->rates[i] - fps : fps - m->rates[i];
+    int n;
+    const uint32_t *rates = mock_rates(m, m->cur.pixelformat, &n);
+    uint32_t best = n ? rates[0] : 30;
+    for (int i = 0; i < n; i++) {
+        double d = rates[i] > fps ? rates[i] - fps : fps - rates[i];
         double db = best > fps ? best - fps : fps - best;
         if (d < db)
-            best = m->rates[i];
+            best = rates[i];
     }
     m->tpf = (struct v4l2_fract){1, best};
     memset(&sp->parm, 0, sizeof sp->parm);
@@ -432,12 +448,14 @@ static int mock_ioctl_locked(struct mock_v4l2 *m, unsigned long req, void *arg)
         return mock_enum_sizes(m, arg);
     case VIDIOC_ENUM_FRAMEINTERVALS: {
         struct v4l2_frmivalenum *fi = arg;
-        if (m->n_rates == 0)
+        int n;
+        const uint32_t *rates = mock_rates(m, fi->pixel_format, &n);
+        if (n == 0)
             return -ENOTTY;
-        if (fi->index >= (uint32_t)m->n_rates)
+        if (fi->index >= (uint32_t)n)
             return -EINVAL;
         fi->type = V4L2_FRMIVAL_TYPE_DISCRETE;
-        fi->discrete = (struct v4l2_fract){1, m->rates[fi->index]};
+        fi->discrete = (struct v4l2_fract){1, rates[fi->index]};
         return 0;
     }
     case VIDIOC_G_FMT:

@@ -226,6 +226,35 @@ static void test_exact_size_beats_preference(void **state)
     assert_int_equal(f->fmt.width, 720);
 }
 
+/* USB 2 UVC cameras: YUYV at 720p only at 10 fps, MJPEG at 30. The rate
+ * asked for decides between two formats that both offer the size. */
+static void test_rate_decides_between_formats(void **state)
+{
+    struct fixture *f = *state;
+    static const struct mock_size sizes[] = {{640, 480}, {1280, 720}};
+    mock_v4l2_add_format(&f->mock, V4L2_PIX_FMT_YUYV, sizes, 2);
+    f->mock.fmts[0].rates[0] = 10;
+    f->mock.fmts[0].rates[1] = 5;
+    f->mock.fmts[0].n_rates = 2;
+    mock_v4l2_add_format(&f->mock, V4L2_PIX_FMT_MJPEG, sizes, 2);
+    f->mock.fmts[1].rates[0] = 30;
+    f->mock.fmts[1].rates[1] = 15;
+    f->mock.fmts[1].n_rates = 2;
+    assert_int_equal(negotiate(f, 1280, 720, 30, 0), 0);
+    assert_int_equal(f->fmt.fourcc, V4L2_PIX_FMT_MJPEG);
+    assert_int_equal(f->fmt.fps_num, 30);
+    assert_int_equal(negotiate(f, 1280, 720, 10, 0), 0);
+    assert_int_equal(f->fmt.fourcc, V4L2_PIX_FMT_YUYV);
+    assert_int_equal(f->fmt.fps_num, 10);
+    /* No rate wished: the preferred format, at its fastest. */
+    assert_int_equal(negotiate(f, 1280, 720, 0, 0), 0);
+    assert_int_equal(f->fmt.fourcc, V4L2_PIX_FMT_YUYV);
+    assert_int_equal(f->fmt.fps_num, 10);
+    /* A rate nobody offers at that size: the size still wins, then preference. */
+    assert_int_equal(negotiate(f, 1280, 720, 60, 0), 0);
+    assert_int_equal(f->fmt.fourcc, V4L2_PIX_FMT_YUYV);
+}
+
 static void test_configured_fourcc(void **state)
 {
     struct fixture *f = *state;
@@ -381,6 +410,7 @@ int main(void)
         T(test_nv12_only),
         T(test_mjpeg_only),
         T(test_exact_size_beats_preference),
+        T(test_rate_decides_between_formats),
         T(test_configured_fourcc),
         T(test_size_exact_closest_largest),
         T(test_size_stepwise),

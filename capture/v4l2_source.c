@@ -367,9 +367,12 @@ static int run_stream(struct tsn_v4l2_source *src, bool resumed, char *why, size
     char caps[160], name[5];
     if (tsn_v4l2_format_caps(&d->fmt, caps, sizeof caps) < 0)
         caps[0] = '\0';
-    tsn_info("[v4l2 %s] streaming %s (%s, stride %u, %u buffers%s)", src->path, caps,
-             tsn_v4l2_fourcc_name(d->fmt.fourcc, name), d->fmt.bytesperline, d->n_bufs,
-             d->pack ? ", repacked" : "");
+    char stride[40] = "";
+    if (d->fmt.bytesperline)
+        snprintf(stride, sizeof stride, ", stride %u%s", d->fmt.bytesperline,
+                 d->pack ? " repacked" : "");
+    tsn_info("[v4l2 %s] streaming %s (%s%s, %u buffers)", src->path, caps,
+             tsn_v4l2_fourcc_name(d->fmt.fourcc, name), stride, d->n_bufs);
     if (resumed)
         atomic_fetch_add(&src->reconnects, 1);
     src->last_retry_why[0] = '\0';
@@ -379,7 +382,8 @@ static int run_stream(struct tsn_v4l2_source *src, bool resumed, char *why, size
     close_device(src);
     if (r > 0)
         return 1;
-    tsn_warn("[v4l2 %s] lost: %s", src->path, why);
+    tsn_warn("[v4l2 %s] lost: %s; retrying until it is back", src->path, why);
+    snprintf(src->last_retry_why, sizeof src->last_retry_why, "%s", why); /* said once */
     emit(src, TSN_V4L2_LOST, r, why, NULL, 0);
     return r;
 }

@@ -559,6 +559,7 @@ static void test_stop_while_retrying_is_prompt(void **state)
     start(f, &cfg);
     assert_true(wait_state(&f->rec, TSN_V4L2_RETRYING, 1, 3000));
     int64_t ms = timed_stop_ms(f);
+    print_message("stop took %lld ms\n", (long long)ms);
     assert_true(ms < 1000);
     assert_int_equal(f->rec.n_states, 2); /* no further attempt after stop */
 }
@@ -572,6 +573,7 @@ static void test_stop_while_stalled_is_prompt(void **state)
     assert_true(wait_frames(&f->rec, 2, 3000));
     mock_v4l2_set_stalled(&f->mock, true);
     int64_t ms = timed_stop_ms(f);
+    print_message("stop took %lld ms\n", (long long)ms);
     assert_true(ms < 1000);
     tsn_v4l2_source_stop(f->src); /* twice is fine */
 }

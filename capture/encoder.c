@@ -1,0 +1,290 @@
+/* The capture encoder bin (x264enc or vp8enc + an output capsfilter), its
+ * input caps, forced keyframes and the keyframe request limiter. The choice
+ * of settings is explained next to each one; the measurements behind them
+ * are in docs/benchmarks.md ("Encoder: quality and speed"). */
+#include "encoder.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gst/video/video.h>
+
+#define MIN_DIM         16
+#define MAX_DIM         4096
+#define MIN_KBPS        50
+#define MAX_KBPS        100000
+#define MAX_FPS         240
+#define MAX_KEYINT      100000
+#define MAX_THREADS     16
+#define MAX_VBV_MS      10000
+#define OPTIONS_MAX_LEN 1024
+
+/* Rate-control buffer when the config says 0. x264 with a buffer of one
+ * frame (33 ms) starves every keyframe (its quality then takes several
+ * frames to recover); three frames cost at most ~100 ms of transmission
+ * delay at the link rate and measure clearly better (docs/benchmarks.md). */
+#define DEFAULT_VBV_MS 100
+
+/* Two threads on this two-core class of machine: sliced threads (the
+ * zerolatency default) split each frame in slices, so the encode delay is
+ * about half a frame's CPU time with no frame of lookahead or buffering. */
+#define DEFAULT_THREADS 2
+
+/* x264 options added to speed-preset + tune=zerolatency, in x264's own
+ * option-string syntax. Why each:
+ *   nal-hrd=cbr   pad to a true constant bitrate; plain ABR undershoots on
+ *                 easy pictures (FACTS.md), and the relay and viewers are
+ *                 sized for the asked rate.
+ *   scenecut=0    keyframes only at the configured interval or on request:
+ *                 an unplanned IDR in a small VBV is a quality dip, and
+ *                 looping clips otherwise get one per loop.
+ *   psy=0, aq-mode=0 (tune psnr)  spend bits where the error is, not where
+ *                 it looks busy: ultrasound speckle is all texture, and psy
+ *                 and AQ keep sharpening it at the expense of fidelity.
+ * The preset and these were chosen by measurement (docs/benchmarks.md). */
+static const char h264_base_options[] = "nal-hrd=cbr:scenecut=0";
+
+void tsn_encoder_config_init(struct tsn_encoder_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->codec = TSN_CODEC_H264;
+    c->bitrate_kbps = TSN_ENCODER_DEFAULT_BITRATE_KBPS;
+    c->keyframe_interval_frames = TSN_ENCODER_DEFAULT_KEYINT;
+    c->fps = TSN_ENCODER_DEFAULT_FPS;
+    c->width = 640;
+    c->height = 480;
+}
+
+static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
+{
+    if (why && why_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, why_len, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+int tsn_encoder_config_check(const struct tsn_encoder_config *c, char *why, size_t why_len)
+{
+    if (c->codec != TSN_CODEC_H264 && c->codec != TSN_CODEC_VP8)
+        return fail(why, why_len, -EINVAL, "unknown codec %d", (int)c->codec);
+    if (c->width < MIN_DIM || c->height < MIN_DIM || c->width > MAX_DIM || c->height > MAX_DIM)
+        return fail(why, why_len, -EINVAL, "size %dx%d outside %d..%d", c->width, c->height,
+                    MIN_DIM, MAX_DIM);
+    if (c->width % 2 || c->height % 2)
+        return fail(why, why_len, -EINVAL, "size %dx%d is odd (I420 needs even sizes)", c->width,
+                    c->height);
+    if (c->bitrate_kbps < MIN_KBPS || c->bitrate_kbps > MAX_KBPS)
+        return fail(why, why_len, -EINVAL, "bitrate %d kbit/s outside %d..%d", c->bitrate_kbps,
+                    MIN_KBPS, MAX_KBPS);
+    if (c->fps < 1 || c->fps > MAX_FPS)
+        return fail(why, why_len, -EINVAL, "fps %d outside 1..%d", c->fps, MAX_FPS);
+    if (c->keyframe_interval_frames < 1 || c->keyframe_interval_frames > MAX_KEYINT)
+        return fail(why, why_len, -EINVAL, "keyframe interval %d frames outside 1..%d",
+                    c->keyframe_interval_frames, MAX_KEYINT);
+    if (c->threads < 0 || c->threads > MAX_THREADS)
+        return fail(why, why_len, -EINVAL, "threads %d outside 0..%d", c->threads, MAX_THREADS);
+    if (c->vbv_ms < 0 || c->vbv_ms > MAX_VBV_MS)
+        return fail(why, why_len, -EINVAL, "vbv %d ms outside 0..%d", c->vbv_ms, MAX_VBV_MS);
+    if (c->vp8_cpu_used < -16 || c->vp8_cpu_used > 16)
+        return fail(why, why_len, -EINVAL, "vp8 cpu-used %d outside -16..16", c->vp8_cpu_used);
+    if (c->x264_options && strlen(c->x264_options) > OPTIONS_MAX_LEN / 2)
+        return fail(why, why_len, -EINVAL, "x264 options longer than %d bytes",
+                    OPTIONS_MAX_LEN / 2);
+    return 0;
+}
+
+GstCaps *tsn_encoder_input_caps(const struct tsn_encoder_config *c, int gray_source)
+{
+    if (tsn_encoder_config_check(c, NULL, 0) < 0)
+        return NULL;
+    GstVideoColorimetry cm = {
+        .range = GST_VIDEO_COLOR_RANGE_16_235,
+        .matrix = GST_VIDEO_COLOR_MATRIX_BT601,
+        .transfer = GST_VIDEO_TRANSFER_BT709,
+        .primaries = GST_VIDEO_COLOR_PRIMARIES_SMPTE170M,
+    };
+    /* Full range only where the stream can say so (H.264 VUI); VP8 has no
+     * range flag and decoders assume limited. */
+    if (gray_source && c->codec == TSN_CODEC_H264)
+        cm.range = GST_VIDEO_COLOR_RANGE_0_255;
+    gchar *cms = gst_video_colorimetry_to_string(&cm);
+    GstCaps *caps = gst_caps_new_simple(
+        "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, c->width, "height",
+        G_TYPE_INT, c->height, "framerate", GST_TYPE_FRACTION, c->fps, 1, "pixel-aspect-ratio",
+        GST_TYPE_FRACTION, 1, 1, "colorimetry", G_TYPE_STRING, cms, NULL);
+    g_free(cms);
+    return caps;
+}
+
+static int vbv_ms_of(const struct tsn_encoder_config *c)
+{
+    return c->vbv_ms ? c->vbv_ms : DEFAULT_VBV_MS;
+}
+
+static int threads_of(const struct tsn_encoder_config *c)
+{
+    return c->threads ? c->threads : DEFAULT_THREADS;
+}
+
+static GstElement *make_x264(const struct tsn_encoder_config *c, char *why, size_t why_len)
+{
+    GstElement *enc = gst_element_factory_make("x264enc", "enc");
+    if (!enc) {
+        fail(why, why_len, -ENOENT, "no x264enc (gstreamer1.0-plugins-ugly)");
+        return NULL;
+    }
+    char opts[OPTIONS_MAX_LEN];
+    snprintf(opts, sizeof opts, "%s:threads=%d%s%s", h264_base_options, threads_of(c),
+             c->x264_options && *c->x264_options ? ":" : "",
+             c->x264_options ? c->x264_options : "");
+    gst_util_set_object_arg(G_OBJECT(enc), "speed-preset",
+                            c->x264_preset ? c->x264_preset : TSN_ENCODER_DEFAULT_X264_PRESET);
+    gst_util_set_object_arg(G_OBJECT(enc), "tune", "zerolatency");
+    gst_util_set_object_arg(G_OBJECT(enc), "psy-tune", "psnr");
+    gst_util_set_object_arg(G_OBJECT(enc), "pass", "cbr");
+    g_object_set(enc, "bitrate", (guint)c->bitrate_kbps, "vbv-buf-capacity", (guint)vbv_ms_of(c),
+                 "key-int-max", (guint)c->keyframe_interval_frames, "option-string", opts, NULL);
+    return enc;
+}
+
+/* libvpx in real time. On speckle it overshoots (FACTS.md): a small
+ * undershoot/overshoot allowance and a short buffer pull it to the target;
+ * dropframe stays off (a skipped ultrasound frame is worse than a softer
+ * one). */
+static GstElement *make_vp8(const struct tsn_encoder_config *c, char *why, size_t why_len)
+{
+    GstElement *enc = gst_element_factory_make("vp8enc", "enc");
+    if (!enc) {
+        fail(why, why_len, -ENOENT, "no vp8enc (gstreamer1.0-plugins-good)");
+        return NULL;
+    }
+    int vbv = vbv_ms_of(c);
+    gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
+    gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
+    g_object_set(enc, "deadline", (gint64)1, "cpu-used", c->vp8_cpu_used ? c->vp8_cpu_used : 8,
+                 "lag-in-frames", 0, "target-bitrate", c->bitrate_kbps * 1000, "keyframe-max-dist",
+                 c->keyframe_interval_frames, "threads", threads_of(c), "undershoot", 95,
+                 "overshoot", 15, "buffer-size", vbv * 4, "buffer-initial-size", vbv * 2,
+                 "buffer-optimal-size", vbv * 3, "max-quantizer", 56, "dropframe-threshold", 0,
+                 NULL);
+    return enc;
+}
+
+static GstCaps *output_caps(const struct tsn_encoder_config *c)
+{
+    if (c->codec == TSN_CODEC_VP8)
+        return gst_caps_new_empty_simple("video/x-vp8");
+    return gst_caps_new_simple("video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream",
+                               "alignment", G_TYPE_STRING, "au", "profile", G_TYPE_STRING,
+                               "constrained-baseline", NULL);
+}
+
+static int add_ghost(GstElement *bin, GstElement *el, const char *name)
+{
+    GstPad *target = gst_element_get_static_pad(el, name);
+    GstPad *ghost = gst_ghost_pad_new(name, target);
+    gst_object_unref(target);
+    if (!ghost)
+        return -ENOMEM;
+    gst_pad_set_active(ghost, TRUE);
+    return gst_element_add_pad(bin, ghost) ? 0 : -EEXIST;
+}
+
+GstElement *tsn_encoder_new(const struct tsn_encoder_config *c, char *why, size_t why_len)
+{
+    if (tsn_encoder_config_check(c, why, why_len) < 0)
+        return NULL;
+    GstElement *enc =
+        c->codec == TSN_CODEC_VP8 ? make_vp8(c, why, why_len) : make_x264(c, why, why_len);
+    if (!enc)
+        return NULL;
+    GstElement *bin = gst_bin_new(NULL);
+    GstElement *filter = gst_element_factory_make("capsfilter", "outcaps");
+    if (!bin || !filter) {
+        fail(why, why_len, -ENOENT, "no capsfilter (gstreamer core)");
+        goto fail_elements;
+    }
+    GstCaps *caps = output_caps(c);
+    g_object_set(filter, "caps", caps, NULL);
+    gst_caps_unref(caps);
+    gst_bin_add_many(GST_BIN(bin), enc, filter, NULL);
+    if (!gst_element_link(enc, filter)) {
+        fail(why, why_len, -EINVAL, "encoder cannot produce the output caps");
+        goto fail_bin;
+    }
+    if (add_ghost(bin, enc, "sink") < 0 || add_ghost(bin, filter, "src") < 0) {
+        fail(why, why_len, -ENOMEM, "cannot add ghost pads");
+        goto fail_bin;
+    }
+    return bin;
+
+fail_elements:
+    if (filter)
+        gst_object_unref(filter);
+    if (bin)
+        gst_object_unref(bin);
+    gst_object_unref(enc);
+    return NULL;
+fail_bin:
+    gst_object_unref(bin); /* owns enc and filter now */
+    return NULL;
+}
+
+int tsn_encoder_force_keyframe(GstElement *bin)
+{
+    GstPad *src = gst_element_get_static_pad(bin, "src");
+    if (!src)
+        return -EINVAL;
+    GstEvent *ev = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0);
+    gboolean ok = gst_pad_send_event(src, ev);
+    gst_object_unref(src);
+    return ok ? 0 : -EIO;
+}
+
+void tsn_kf_limiter_init(struct tsn_kf_limiter *l, uint64_t interval_ms)
+{
+    memset(l, 0, sizeof *l);
+    l->interval_ms = interval_ms;
+}
+
+static bool limiter_open(const struct tsn_kf_limiter *l, uint64_t now_ms)
+{
+    /* A clock going backwards (now < last) keeps the limiter closed rather
+     * than wrapping into "long ago". */
+    return !l->any_honoured || (now_ms >= l->last_ms && now_ms - l->last_ms >= l->interval_ms);
+}
+
+static void limiter_honour(struct tsn_kf_limiter *l, uint64_t now_ms)
+{
+    l->any_honoured = true;
+    l->last_ms = now_ms;
+    l->pending = false;
+    l->honoured++;
+}
+
+bool tsn_kf_limiter_request(struct tsn_kf_limiter *l, uint64_t now_ms)
+{
+    l->requested++;
+    if (limiter_open(l, now_ms)) {
+        limiter_honour(l, now_ms);
+        return true;
+    }
+    l->pending = true;
+    return false;
+}
+
+bool tsn_kf_limiter_poll(struct tsn_kf_limiter *l, uint64_t now_ms)
+{
+    if (!l->pending || !limiter_open(l, now_ms))
+        return false;
+    limiter_honour(l, now_ms);
+    return true;
+}

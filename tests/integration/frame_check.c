@@ -156,7 +156,11 @@ static void clip_free(struct clip *c)
 
 /* ---- Frame log: capture_us -> clip index ---- */
 
-static int log_load(const char *path, GHashTable *by_capture, char *why, size_t why_len)
+/* A line that is not a log entry is fatal (capture wrote something else);
+ * an entry without a usable index or capture time (capture writes index -1
+ * when it lost track of a frame) is skipped and counted. */
+static int log_load(const char *path, GHashTable *by_capture, size_t *skipped, char *why,
+                    size_t why_len)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -172,10 +176,13 @@ static int log_load(const char *path, GHashTable *by_capture, char *why, size_t 
         int prc = tsn_fc_parse_log_line(line, (size_t)n, &e);
         if (prc == -ENODATA)
             continue;
+        if (prc == -ERANGE) {
+            (*skipped)++;
+            continue;
+        }
         if (prc != 0) {
-            snprintf(why, why_len, "frame log %s line %u: %s", path, lineno,
-                     prc == -ERANGE ? "capture_us or index out of range"
-                                    : "not {\"capture_us\":N,\"index\":N}");
+            snprintf(why, why_len, "frame log %s line %u: not {\"capture_us\":N,\"index\":N}", path,
+                     lineno);
             rc = prc;
             break;
         }
@@ -283,6 +290,7 @@ static char **list_frames(const char *dir, size_t *n, char *why, size_t why_len)
 struct result {
     size_t frames, matched, unmatched, no_capture_time, unreadable, size_mismatch;
     size_t bad_log_index; /* matched a log entry whose index is past the clip */
+    size_t log_skipped;   /* log entries with index < 0 or capture_us <= 0 */
     size_t below_min;
     double *psnr; /* owned; one per matched frame */
     double worst_psnr;
@@ -373,20 +381,22 @@ static json_t *result_json(const struct opts *o, const struct clip *c, size_t lo
     json_t *first = r->mask_pixels ? json_pack("{s:s, s:i, s:i, s:i}", "file", r->mask_file, "x",
                                                r->mask_x, "y", r->mask_y, "luma", r->mask_luma)
                                    : json_null();
-    return json_pack(
-        "{s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:f, s:I, s:o,"
-        " s:{s:I, s:I, s:i, s:i, s:o}}",
-        "ok", reason == NULL, "reason", reason, "clip_frames", (json_int_t)c->n, "log_entries",
-        (json_int_t)log_entries, "frames", (json_int_t)r->frames, "matched", (json_int_t)r->matched,
-        "unmatched", (json_int_t)r->unmatched, "without_capture_time",
-        (json_int_t)r->no_capture_time, "unreadable", (json_int_t)r->unreadable, "size_mismatch",
-        (json_int_t)r->size_mismatch, "log_index_out_of_range", (json_int_t)r->bad_log_index,
-        "psnr_min", isnan(min) ? json_null() : json_real(min), "psnr_mean",
-        r->matched ? json_real(mean) : json_null(), "psnr_p5",
-        isnan(p5) ? json_null() : json_real(p5), "min_psnr", o->min_psnr, "below_min_psnr",
-        (json_int_t)r->below_min, "worst", worst, "mask_violations", "count",
-        (json_int_t)r->mask_pixels, "frames", (json_int_t)r->mask_frames, "max_luma",
-        o->mask_max_luma, "border", o->mask_border, "first", first);
+    return json_pack("{s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, "
+                     "s:f, s:I, s:o,"
+                     " s:{s:I, s:I, s:i, s:i, s:o}}",
+                     "ok", reason == NULL, "reason", reason, "clip_frames", (json_int_t)c->n,
+                     "log_entries", (json_int_t)log_entries, "log_skipped",
+                     (json_int_t)r->log_skipped, "frames", (json_int_t)r->frames, "matched",
+                     (json_int_t)r->matched, "unmatched", (json_int_t)r->unmatched,
+                     "without_capture_time", (json_int_t)r->no_capture_time, "unreadable",
+                     (json_int_t)r->unreadable, "size_mismatch", (json_int_t)r->size_mismatch,
+                     "log_index_out_of_range", (json_int_t)r->bad_log_index, "psnr_min",
+                     isnan(min) ? json_null() : json_real(min), "psnr_mean",
+                     r->matched ? json_real(mean) : json_null(), "psnr_p5",
+                     isnan(p5) ? json_null() : json_real(p5), "min_psnr", o->min_psnr,
+                     "below_min_psnr", (json_int_t)r->below_min, "worst", worst, "mask_violations",
+                     "count", (json_int_t)r->mask_pixels, "frames", (json_int_t)r->mask_frames,
+                     "max_luma", o->mask_max_luma, "border", o->mask_border, "first", first);
 }
 
 /* NULL when the run passes, else the reason, written into buf. */
@@ -515,7 +525,7 @@ int main(int argc, char **argv)
     GHashTable *log = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 
     if (clip_load(o.clip, &clip, why, sizeof why) != 0 ||
-        log_load(o.frame_log, log, why, sizeof why) != 0 ||
+        log_load(o.frame_log, log, &r.log_skipped, why, sizeof why) != 0 ||
         !(names = list_frames(o.frames_dir, &n_names, why, sizeof why))) {
         fprintf(stderr, "tsn-frame-check: %s\n", why);
         goto out;

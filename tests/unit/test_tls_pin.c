@@ -106,15 +106,15 @@ static void test_parse_rejects(void **state)
     expect_bad_fp(NULL, "no fingerprint");
     /* Bad characters anywhere. */
     char text[160];
-    snprintf(text, sizeof text, "g%s", VEC_HEX + 1);
+    snprintf(text, sizeof text, "g%s", &VEC_HEX[1]);
     expect_bad_fp(text, digits);
     expect_bad_fp(hex_then(63, "z"), digits);
-    snprintf(text, sizeof text, "0x%s", VEC_HEX + 2);
+    snprintf(text, sizeof text, "0x%s", &VEC_HEX[2]);
     expect_bad_fp(text, digits);
     expect_bad_fp(" " VEC_HEX, digits);
     expect_bad_fp(VEC_HEX " ", digits);
     expect_bad_fp(VEC_HEX "\n", digits);
-    snprintf(text, sizeof text, "%.30s %s", VEC_HEX, VEC_HEX + 30);
+    snprintf(text, sizeof text, "%.30s %s", VEC_HEX, &VEC_HEX[30]);
     expect_bad_fp(text, digits);
     expect_bad_fp(hex_then(62, "\xc3\xa9"), digits);
     /* Colons: trailing, leading, doubled, or splitting a pair. */

@@ -96,6 +96,29 @@ static void on_frame(GstBuffer *buf, GstCaps *caps, uint64_t index, int64_t capt
         atomic_fetch_add(&c->counters.frames_dropped, 1);
 }
 
+struct failure {
+    struct tsn_capture *c;
+    char *why;
+};
+
+static gboolean source_failed_on_main(gpointer data)
+{
+    struct failure *f = data;
+    fatal(f->c, TSN_EXIT_SOURCE, f->why);
+    g_free(f->why);
+    g_free(f);
+    return G_SOURCE_REMOVE;
+}
+
+/* The source gave up (its thread): end capture with exit 5 on the main loop. */
+static void on_source_failed(const char *why, void *user)
+{
+    struct failure *f = g_new0(struct failure, 1);
+    f->c = user;
+    f->why = g_strdup(why);
+    g_main_context_invoke(NULL, source_failed_on_main, f);
+}
+
 static void set_live(struct tsn_capture *c, struct tsn_pipeline *p)
 {
     g_mutex_lock(&c->live_lock);
@@ -527,7 +550,7 @@ struct tsn_capture *tsn_capture_new(const struct tsn_capture_opts *o, int *exit_
         }
         setvbuf(c->frame_log, NULL, _IOLBF, 0);
     }
-    c->source = tsn_source_new(o, on_frame, c, exit_code, why, why_len);
+    c->source = tsn_source_new(o, on_frame, on_source_failed, c, exit_code, why, why_len);
     if (!c->source)
         goto fail;
     struct tsn_source_info si;

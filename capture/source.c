@@ -24,7 +24,10 @@ struct tsn_source {
     struct tsn_phantom *phantom;
     struct tsn_clip *clip;
     struct tsn_v4l2_source *v4l2;
-    GstCaps *caps; /* phantom/file frames */
+    GstCaps *caps;      /* phantom/file frames */
+    GMutex v4l2_lock;   /* protects v4l2_caps (set on STREAMING, read per frame) */
+    GstCaps *v4l2_caps; /* caps of the format the device streams now */
+    tsn_source_failed_cb failed;
     GThread *thread;
     gint stop;
     atomic_uint_fast64_t frames;
@@ -143,36 +146,48 @@ static int open_clip(struct tsn_source *s, const struct tsn_capture_opts *o, cha
 static void v4l2_frame(const struct tsn_v4l2_frame *f, void *user)
 {
     struct tsn_source *s = user;
-    char text[160];
-    if (tsn_v4l2_format_caps(&f->fmt, text, sizeof text) < 0)
-        return;
-    GstCaps *caps = gst_caps_from_string(text);
+    g_mutex_lock(&s->v4l2_lock);
+    GstCaps *caps = s->v4l2_caps ? gst_caps_ref(s->v4l2_caps) : NULL;
+    g_mutex_unlock(&s->v4l2_lock);
     if (!caps)
         return;
     emit(s, gst_buffer_new_memdup(f->data, f->size_bytes), caps, f->sequence, f->capture_time_us);
     gst_caps_unref(caps);
 }
 
+/* The device streams a (new) format: its caps, parsed once. */
+static void v4l2_streaming(struct tsn_source *s, const struct tsn_v4l2_format *fmt)
+{
+    char text[160], fourcc[5];
+    GstCaps *caps =
+        tsn_v4l2_format_caps(fmt, text, sizeof text) >= 0 ? gst_caps_from_string(text) : NULL;
+    g_mutex_lock(&s->v4l2_lock);
+    gst_caps_replace(&s->v4l2_caps, caps);
+    g_mutex_unlock(&s->v4l2_lock);
+    if (caps)
+        gst_caps_unref(caps);
+    s->info.gray = fmt->fourcc == 0x59455247; /* 'GREY' */
+    tsn_info("[source] streaming %s %ux%u at %u/%u fps", tsn_v4l2_fourcc_name(fmt->fourcc, fourcc),
+             fmt->width, fmt->height, fmt->fps_num, fmt->fps_den);
+}
+
 static void v4l2_state(const struct tsn_v4l2_event *ev, void *user)
 {
     struct tsn_source *s = user;
-    char fourcc[5];
     switch (ev->state) {
     case TSN_V4L2_STREAMING:
-        s->info.gray = ev->fmt->fourcc == 0x59455247; /* 'GREY' */
-        tsn_info("[source] streaming %s %ux%u at %u/%u fps",
-                 tsn_v4l2_fourcc_name(ev->fmt->fourcc, fourcc), ev->fmt->width, ev->fmt->height,
-                 ev->fmt->fps_num, ev->fmt->fps_den);
+        v4l2_streaming(s, ev->fmt);
         break;
     case TSN_V4L2_LOST:
         tsn_warn("[source] %s", ev->why);
         break;
-    case TSN_V4L2_RETRYING:
-        tsn_info("[source] %s; retrying in %d ms", ev->why[0] ? ev->why : "device unavailable",
-                 ev->retry_in_ms);
+    case TSN_V4L2_RETRYING: /* the device layer already warned once per reason */
+        tsn_debug("[source] retrying in %d ms", ev->retry_in_ms);
         break;
     case TSN_V4L2_FAILED:
         tsn_err("[source] %s", ev->why);
+        if (s->failed)
+            s->failed(ev->why, s->user);
         break;
     default:
         break;
@@ -209,9 +224,12 @@ static int open_v4l2(struct tsn_source *s, const struct tsn_capture_opts *o, int
 /* ---- lifetime ---- */
 
 struct tsn_source *tsn_source_new(const struct tsn_capture_opts *o, tsn_source_frame_cb cb,
-                                  void *user, int *exit_code, char *why, size_t why_len)
+                                  tsn_source_failed_cb failed, void *user, int *exit_code,
+                                  char *why, size_t why_len)
 {
     struct tsn_source *s = g_new0(struct tsn_source, 1);
+    g_mutex_init(&s->v4l2_lock);
+    s->failed = failed;
     s->cb = cb;
     s->user = user;
     s->info.width = o->width;
@@ -280,5 +298,8 @@ void tsn_source_free(struct tsn_source *s)
     tsn_clip_free(s->clip);
     if (s->caps)
         gst_caps_unref(s->caps);
+    if (s->v4l2_caps)
+        gst_caps_unref(s->v4l2_caps);
+    g_mutex_clear(&s->v4l2_lock);
     g_free(s);
 }

@@ -22,6 +22,11 @@ struct tsn_source;
 typedef void (*tsn_source_frame_cb)(GstBuffer *buf, GstCaps *caps, uint64_t index,
                                     int64_t capture_us, void *user);
 
+/* The source gave up for good (V4L2: a device that stopped being usable in a
+ * way retrying cannot fix, e.g. busy at start); called on the source's
+ * thread with a sentence for a person. */
+typedef void (*tsn_source_failed_cb)(const char *why, void *user);
+
 struct tsn_source_info {
     int width, height;
     int fps_num, fps_den;
@@ -34,7 +39,8 @@ struct tsn_source_info {
 /* Prepares the source (renders nothing yet): checks the device or loads
  * the clip. Returns NULL with a reason and sets *exit_code (TSN_EXIT_*). */
 struct tsn_source *tsn_source_new(const struct tsn_capture_opts *o, tsn_source_frame_cb cb,
-                                  void *user, int *exit_code, char *why, size_t why_len);
+                                  tsn_source_failed_cb failed, void *user, int *exit_code,
+                                  char *why, size_t why_len);
 int tsn_source_start(struct tsn_source *s, char *why, size_t why_len);
 /* What the source produces (for V4L2: what was asked until it streams). */
 void tsn_source_info(const struct tsn_source *s, struct tsn_source_info *out);

@@ -120,11 +120,11 @@ static void test_parse_rejects(void **state)
     /* Colons: trailing, leading, doubled, or splitting a pair. */
     expect_bad_fp(VEC_COLONS ":", digits);
     expect_bad_fp(":" VEC_COLONS, digits);
-    snprintf(text, sizeof text, "00::%s", VEC_COLONS + 3);
+    snprintf(text, sizeof text, "00::%s", &VEC_COLONS[3]);
     expect_bad_fp(text, digits);
-    snprintf(text, sizeof text, "%.44s::%s", VEC_COLONS, VEC_COLONS + 45);
+    snprintf(text, sizeof text, "%.44s::%s", VEC_COLONS, &VEC_COLONS[45]);
     expect_bad_fp(text, digits);
-    snprintf(text, sizeof text, "0:0%s", VEC_COLONS + 2);
+    snprintf(text, sizeof text, "0:0%s", &VEC_COLONS[2]);
     expect_bad_fp(text, digits);
     /* Another hash's name is not a prefix we know. */
     expect_bad_fp("sha1:" VEC_COLONS, digits);

@@ -470,7 +470,14 @@ static void on_sig_opened(void *user)
 
 static void on_sig_closed(const char *reason, void *user)
 {
-    conn_fail(user, "signalling: %s", reason);
+    struct conn *c = user;
+    /* Before the first connection an untrusted certificate is a setting to
+     * fix, not an outage to wait out; later it may be a renewal under way. */
+    if (!c->v->ever_connected && tsn_sig_client_untrusted(c->sig)) {
+        finish(c->v, TSN_EXIT_UNREACHABLE, "relay not trusted: %s", reason);
+        return;
+    }
+    conn_fail(c, "signalling: %s", reason);
 }
 
 static void connect_start(struct tsn_view *v)

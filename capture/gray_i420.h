@@ -10,9 +10,9 @@
 #include <gst/gst.h>
 
 /* Converts one GRAY8 frame laid out as GStreamer's default for
- * width x height (rows padded to 4 bytes) into a new I420 buffer in the
- * default layout; metas and timestamps are copied. NULL if `gray` is too
- * short. (transfer full) */
+ * width x height (default layout, or as its GstVideoMeta says) into a new I420 buffer in the
+ * default layout; metas and timestamps are copied. NULL if `gray` cannot
+ * be mapped as such a frame. (transfer full) */
 GstBuffer *tsn_gray_to_i420(GstBuffer *gray, int width, int height, int full_range);
 
 #endif

@@ -22,6 +22,7 @@
 #include <gst/rtp/rtp.h>
 
 #include "abs_capture_time.h"
+#include "gst_sanitizer.h"
 
 #define BASE_US 1700000000123457LL /* 2023-11-14, odd microseconds */
 
@@ -517,22 +518,6 @@ static void slices_from_malloc(char **argv)
     perror("re-exec with G_SLICE=always-malloc"); /* carry on with GSlice */
 }
 
-/* GLib allocates a 16 KiB quark table in its library constructor and keeps
- * it for good, which LeakSanitizer reports after any GStreamer use. Ignore
- * allocations made while shared libraries initialise (_dl_init) and nothing
- * else; that needs full malloc stacks, hence the slow unwinder (this test
- * takes twice as long under ASan). */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "fast_unwind_on_malloc=0";
-}
-
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:_dl_init\n";
-}
 
 int main(int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 #include <gst/video/video.h>
 #include <linux/videodev2.h>
 
+#include "gst_sanitizer.h"
 #include "v4l2_format.h"
 
 static struct tsn_v4l2_format fmt_of(uint32_t fourcc, uint32_t w, uint32_t h, uint32_t bpl)
@@ -197,15 +198,6 @@ static void test_names_and_kinds(void **state)
     assert_false(tsn_v4l2_format_is_jpeg(V4L2_PIX_FMT_YUYV));
 }
 
-/* GLib leaks its first quark table on purpose once more than 2,048 quarks
- * exist (the lookup stays lock-free), and gst_init() registers that many:
- * 16 KiB allocated in GLib's constructor that LeakSanitizer reports after
- * any GStreamer use. Only allocations made by GLib itself are ignored. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libglib-2.0.so\n";
-}
 
 int main(void)
 {

@@ -30,7 +30,6 @@ struct tsn_pipeline {
     struct tsn_act_map *index_map; /* capture time -> source frame index */
     struct tsn_act_map *enc_start; /* capture time -> monotonic us at the encoder's input */
     gint connected;                /* atomic: media flows to the relay */
-    gint primed;                   /* atomic: the first frame went to webrtcbin */
     GMutex kf_lock;                /* protects kf */
     struct tsn_kf_limiter kf;
 };
@@ -92,14 +91,6 @@ static GstPadProbeReturn on_encoded(GstPad *pad, GstPadProbeInfo *info, gpointer
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
     struct tsn_capture_counters *c = p->cfg.counters;
     atomic_fetch_add(&c->frames_encoded, 1);
-    /* Until DTLS is up webrtcbin holds what reaches it and sends it late:
-     * only the first frame goes (webrtcbin needs one to negotiate its caps);
-     * the rest wait for the connection, where a keyframe is forced. The
-     * viewer drops a frame that arrives too old to be live. */
-    if (!g_atomic_int_get(&p->connected) && !g_atomic_int_compare_and_exchange(&p->primed, 0, 1)) {
-        atomic_fetch_add(&c->frames_dropped, 1);
-        return GST_PAD_PROBE_DROP;
-    }
     atomic_fetch_add(&c->bytes_encoded, gst_buffer_get_size(buf));
     int key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
     if (key)
@@ -112,7 +103,7 @@ static GstPadProbeReturn on_encoded(GstPad *pad, GstPadProbeInfo *info, gpointer
         tsn_latency_stats_add(c->encode_ms, (double)(g_get_monotonic_time() - start_us) / 1000.0);
         g_mutex_unlock(&c->lock);
     }
-    if (p->cfg.frame_log && capture_us >= 0) {
+    if (p->cfg.frame_log && capture_us >= 0 && g_atomic_int_get(&p->connected)) {
         int64_t index = tsn_act_map_lookup(p->index_map, (GstClockTime)capture_us);
         g_mutex_lock(p->cfg.frame_log_lock);
         fprintf(p->cfg.frame_log, "{\"capture_us\":%" PRId64 ",\"index\":%" PRId64 ",\"key\":%s}\n",
@@ -120,6 +111,16 @@ static GstPadProbeReturn on_encoded(GstPad *pad, GstPadProbeInfo *info, gpointer
         g_mutex_unlock(p->cfg.frame_log_lock);
     }
     return GST_PAD_PROBE_OK;
+}
+
+/* Until DTLS is up webrtcbin would hold the packets and send them late, so
+ * a viewer would see a stale picture as if it were live: drop them here,
+ * after the payloader, which has already passed its caps (with SPS/PPS) on,
+ * so webrtcbin can negotiate. A keyframe is forced when the connection is up. */
+static GstPadProbeReturn on_rtp_out(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct tsn_pipeline *p = data;
+    return g_atomic_int_get(&p->connected) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
 /* A keyframe request from the network (PLI/FIR become upstream
@@ -243,6 +244,8 @@ static int build(struct tsn_pipeline *p, char *why, size_t why_len)
     add_probe(filter, "src", GST_PAD_PROBE_TYPE_BUFFER, on_raw_frame, p);
     add_probe(p->encoder, "src", GST_PAD_PROBE_TYPE_BUFFER, on_encoded, p);
     add_probe(p->pay, "src", GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event, p);
+    add_probe(p->pay, "src", GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_rtp_out,
+              p);
     return 0;
 }
 

@@ -147,16 +147,12 @@ static void on_state_notify(GstElement *webrtc, GParamSpec *pspec, gpointer data
 
 /* ---- offer ---- */
 
-/* The offer text with our candidates and a=end-of-candidates in the first
- * m-section if webrtcbin left them out (transfer full). */
-static char *offer_with_candidates(struct tsn_webrtc_peer *p, const char *text)
+char *tsn_webrtc_offer_with_candidates(const char *text, const char *candidate_lines)
 {
     GString *out = g_string_new(text);
     if (strstr(text, "a=end-of-candidates"))
         return g_string_free(out, FALSE);
-    g_mutex_lock(&p->lock);
-    GString *lines = g_string_new(strstr(text, "a=candidate:") ? "" : p->candidates->str);
-    g_mutex_unlock(&p->lock);
+    GString *lines = g_string_new(strstr(text, "a=candidate:") ? "" : candidate_lines);
     g_string_append(lines, "a=end-of-candidates\r\n");
     const char *first_m = strstr(text, "\nm=");
     const char *second_m = first_m ? strstr(first_m + 1, "\nm=") : NULL;
@@ -181,7 +177,9 @@ static void send_offer(struct tsn_webrtc_peer *p)
     }
     char *raw = gst_sdp_message_as_text(local->sdp);
     gst_webrtc_session_description_free(local);
-    char *offer = offer_with_candidates(p, raw);
+    g_mutex_lock(&p->lock);
+    char *offer = tsn_webrtc_offer_with_candidates(raw, p->candidates->str);
+    g_mutex_unlock(&p->lock);
     g_free(raw);
     if (!p->detached && p->cb.offer)
         p->cb.offer(offer, p->cb.user);
@@ -340,8 +338,8 @@ static int has_property(gpointer obj, const char *name)
     return g_object_class_find_property(G_OBJECT_GET_CLASS(obj), name) != NULL;
 }
 
-static int apply_ice_policy(GstElement *webrtc, const char *const *local_ips, char *why,
-                            size_t why_len)
+int tsn_webrtc_ice_policy(GstElement *webrtc, const char *const *local_ips, char *why,
+                          size_t why_len)
 {
     GObject *ice = NULL, *agent = NULL;
     int rc = -EINVAL;
@@ -384,7 +382,7 @@ struct tsn_webrtc_peer *tsn_webrtc_peer_new(GstElement *webrtc,
                                             const struct tsn_webrtc_peer_cb *cb, char *why,
                                             size_t why_len)
 {
-    if (apply_ice_policy(webrtc, cfg ? cfg->local_ips : NULL, why, why_len) != 0)
+    if (tsn_webrtc_ice_policy(webrtc, cfg ? cfg->local_ips : NULL, why, why_len) != 0)
         return NULL;
     struct tsn_webrtc_peer *p = g_new0(struct tsn_webrtc_peer, 1);
     p->refs = 1;

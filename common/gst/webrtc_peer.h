@@ -55,6 +55,15 @@ gint64 tsn_webrtc_stats_int(const GstStructure *s, const char *field, gint64 fal
 /* Disconnects from webrtcbin; the caller then stops its pipeline. NULL ok. */
 void tsn_webrtc_peer_free(struct tsn_webrtc_peer *p);
 
+/* Applies the ICE policy above to a webrtcbin (UPnP and ICE-TCP off; only
+ * `local_ips` when given). 0 or -EINVAL with a reason. */
+int tsn_webrtc_ice_policy(GstElement *webrtc, const char *const *local_ips, char *why,
+                          size_t why_len);
+/* `text` with `candidate_lines` ("a=candidate:...\r\n" lines) and
+ * a=end-of-candidates added to its first m-section, unless webrtcbin already
+ * put candidates or end-of-candidates there (transfer full). */
+char *tsn_webrtc_offer_with_candidates(const char *text, const char *candidate_lines);
+
 /* True when `host` (an address or name from a URL) is a loopback address. */
 int tsn_host_is_loopback(const char *host);
 

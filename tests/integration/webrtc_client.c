@@ -5,6 +5,7 @@
 #include "webrtc_client.h"
 
 #include "https_client.h"
+#include "webrtc_peer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,27 +215,6 @@ static int apply_answer(struct tsn_wc *wc, const char *text)
 
 /* ---- offer ---- */
 
-/* Returns the offer text with our candidates and a=end-of-candidates in the
- * first m-section if webrtcbin left them out (transfer full). */
-static char *offer_with_candidates(struct tsn_wc *wc, const char *text)
-{
-    GString *out = g_string_new(text);
-    if (!strstr(text, "a=end-of-candidates")) {
-        g_mutex_lock(&wc->lock);
-        GString *lines = g_string_new(strstr(text, "a=candidate:") ? "" : wc->candidates->str);
-        g_mutex_unlock(&wc->lock);
-        g_string_append(lines, "a=end-of-candidates\r\n");
-        const char *first_m = strstr(text, "\nm=");
-        const char *second_m = first_m ? strstr(first_m + 1, "\nm=") : NULL;
-        if (first_m) {
-            gssize at = second_m ? (gssize)(second_m - text) + 1 : (gssize)out->len;
-            g_string_insert(out, at, lines->str);
-        }
-        g_string_free(lines, TRUE);
-    }
-    return g_string_free(out, FALSE);
-}
-
 static void post_offer(struct tsn_wc *wc)
 {
     wc->posted = 1;
@@ -250,7 +230,9 @@ static void post_offer(struct tsn_wc *wc)
     }
     char *raw = gst_sdp_message_as_text(local->sdp);
     gst_webrtc_session_description_free(local);
-    char *offer = offer_with_candidates(wc, raw);
+    g_mutex_lock(&wc->lock);
+    char *offer = tsn_webrtc_offer_with_candidates(raw, wc->candidates->str);
+    g_mutex_unlock(&wc->lock);
     g_free(raw);
     if (wc->cb.edit_offer)
         wc->cb.edit_offer(&offer, wc->cb.user);
@@ -413,48 +395,9 @@ static gboolean on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-/* ---- ICE on loopback only ---- */
-
 static int has_property(gpointer obj, const char *name)
 {
     return g_object_class_find_property(G_OBJECT_GET_CLASS(obj), name) != NULL;
-}
-
-static int pin_ice_to_loopback(GstElement *webrtc)
-{
-    GObject *ice = NULL;
-    GObject *agent = NULL;
-    int rc = -1;
-    g_object_get(webrtc, "ice-agent", &ice, NULL); /* (transfer full) */
-    if (!ice) {
-        fprintf(stderr, "webrtcbin has no ice-agent\n");
-        goto out;
-    }
-    gboolean added = FALSE;
-    /* Naming an address also turns libnice's interface discovery off. */
-    g_signal_emit_by_name(ice, "add-local-ip-address", "127.0.0.1", &added);
-    if (!added) {
-        fprintf(stderr, "ice-agent refused add-local-ip-address 127.0.0.1\n");
-        goto out;
-    }
-    g_object_set(ice, "ice-tcp", FALSE, NULL);
-    if (!has_property(ice, "agent")) {
-        fprintf(stderr, "ice-agent has no 'agent' property: cannot turn UPnP off\n");
-        goto out;
-    }
-    g_object_get(ice, "agent", &agent, NULL);
-    if (!agent || !has_property(agent, "upnp")) {
-        fprintf(stderr, "cannot reach the libnice agent to turn UPnP off\n");
-        goto out;
-    }
-    g_object_set(agent, "upnp", FALSE, NULL);
-    rc = 0;
-out:
-    if (agent)
-        g_object_unref(agent);
-    if (ice)
-        g_object_unref(ice);
-    return rc;
 }
 
 /* ---- lifetime ---- */
@@ -498,8 +441,13 @@ void tsn_wc_free(struct tsn_wc *wc)
 
 int tsn_wc_start(struct tsn_wc *wc, int connect_timeout_ms)
 {
-    if (pin_ice_to_loopback(wc->webrtc) < 0)
+    /* Loopback only: nothing a test starts may leave the machine. */
+    static const char *const loopback[] = {"127.0.0.1", NULL};
+    char why[256];
+    if (tsn_webrtc_ice_policy(wc->webrtc, loopback, why, sizeof why) < 0) {
+        fprintf(stderr, "%s\n", why);
         return -1;
+    }
     wc->connect_timeout_ms = connect_timeout_ms;
     g_signal_connect(wc->webrtc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed), wc);
     g_signal_connect(wc->webrtc, "on-ice-candidate", G_CALLBACK(on_ice_candidate), wc);
@@ -561,35 +509,6 @@ GstStructure *tsn_wc_get_stats(struct tsn_wc *wc)
     return copy;
 }
 
-const GstStructure *tsn_wc_stats_find(const GstStructure *stats, int type)
-{
-    if (!stats)
-        return NULL;
-    int n = gst_structure_n_fields(stats);
-    for (int i = 0; i < n; i++) {
-        const GValue *v = gst_structure_get_value(stats, gst_structure_nth_field_name(stats, i));
-        if (!v || !GST_VALUE_HOLDS_STRUCTURE(v))
-            continue;
-        const GstStructure *s = gst_value_get_structure(v);
-        GstWebRTCStatsType t = 0;
-        if (gst_structure_get(s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &t, NULL) && (int)t == type)
-            return s;
-    }
-    return NULL;
-}
-
-gint64 tsn_wc_field_int(const GstStructure *s, const char *field, gint64 fallback)
-{
-    const GValue *v = s ? gst_structure_get_value(s, field) : NULL;
-    if (!v || !g_value_type_transformable(G_VALUE_TYPE(v), G_TYPE_INT64))
-        return fallback;
-    GValue out = G_VALUE_INIT;
-    g_value_init(&out, G_TYPE_INT64);
-    gint64 result = g_value_transform(v, &out) ? g_value_get_int64(&out) : fallback;
-    g_value_unset(&out);
-    return result;
-}
-
 gint64 tsn_wc_sum_element_stat(GstElement *bin, const char *factory_name, const char *prop,
                                const char *field)
 {
@@ -605,7 +524,7 @@ gint64 tsn_wc_sum_element_stat(GstElement *bin, const char *factory_name, const 
             if (f && strcmp(GST_OBJECT_NAME(f), factory_name) == 0 && has_property(el, prop)) {
                 GstStructure *st = NULL;
                 g_object_get(el, prop, &st, NULL);
-                gint64 v = tsn_wc_field_int(st, field, -1);
+                gint64 v = tsn_webrtc_stats_int(st, field, -1);
                 if (v >= 0)
                     sum = (sum < 0 ? 0 : sum) + v;
                 if (st)

@@ -12,6 +12,8 @@
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 
+#include "webrtc_peer.h"
+
 struct tsn_wc;
 
 /* Why a session failed; programs map these to exit codes. */
@@ -63,13 +65,7 @@ int tsn_wc_delete(struct tsn_wc *wc);
  * (transfer full, free with gst_structure_free) or NULL. */
 GstStructure *tsn_wc_get_stats(struct tsn_wc *wc);
 
-/* The first stats entry of `type` (a GstWebRTCStatsType), borrowed from
- * `stats`, or NULL. */
-const GstStructure *tsn_wc_stats_find(const GstStructure *stats, int type);
-
-/* Reads a numeric field of any integer or floating type as gint64;
- * returns `fallback` when absent. */
-gint64 tsn_wc_field_int(const GstStructure *s, const char *field, gint64 fallback);
+/* Stats lookups: tsn_webrtc_stats_find / tsn_webrtc_stats_int (webrtc_peer.h). */
 
 /* Sums a numeric field of every element in `bin` (recursively) whose factory
  * is `factory_name`, read from that element's GstStructure property `prop`

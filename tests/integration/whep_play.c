@@ -411,7 +411,7 @@ static void append_ms(GString *j, const char *key, gint64 from_us, gint64 to_us)
 
 static void print_report(struct player *pl, int delete_status, const GstStructure *stats)
 {
-    const GstStructure *in = tsn_wc_stats_find(stats, GST_WEBRTC_STATS_INBOUND_RTP);
+    const GstStructure *in = tsn_webrtc_stats_find(stats, GST_WEBRTC_STATS_INBOUND_RTP);
     struct tsn_udp_proxy_stats ps = {0};
     if (pl->proxy)
         tsn_udp_proxy_get_stats(pl->proxy, &ps);
@@ -436,9 +436,9 @@ static void print_report(struct player *pl, int delete_status, const GstStructur
         ",\"packets_received\":%" G_GINT64_FORMAT ",\"packets_lost\":%" G_GINT64_FORMAT
         ",\"nacks_sent\":%" G_GINT64_FORMAT ",\"plis_sent\":%" G_GINT64_FORMAT
         ",\"firs_sent\":%" G_GINT64_FORMAT,
-        tsn_wc_field_int(in, "packets-received", -1), tsn_wc_field_int(in, "packets-lost", -1),
-        tsn_wc_field_int(in, "nack-count", -1), tsn_wc_field_int(in, "pli-count", -1),
-        tsn_wc_field_int(in, "fir-count", -1));
+        tsn_webrtc_stats_int(in, "packets-received", -1), tsn_webrtc_stats_int(in, "packets-lost", -1),
+        tsn_webrtc_stats_int(in, "nack-count", -1), tsn_webrtc_stats_int(in, "pli-count", -1),
+        tsn_webrtc_stats_int(in, "fir-count", -1));
     /* The jitter buffer's own view: what it gave up on and what it asked again. */
     g_string_append_printf(
         j,

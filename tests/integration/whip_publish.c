@@ -199,8 +199,8 @@ static GstPadProbeReturn on_upstream_event(GstPad *pad, GstPadProbeInfo *info, g
 
 static void print_report(struct publisher *p, int delete_status, const GstStructure *stats)
 {
-    const GstStructure *out = tsn_wc_stats_find(stats, GST_WEBRTC_STATS_OUTBOUND_RTP);
-    const GstStructure *remote = tsn_wc_stats_find(stats, GST_WEBRTC_STATS_REMOTE_INBOUND_RTP);
+    const GstStructure *out = tsn_webrtc_stats_find(stats, GST_WEBRTC_STATS_OUTBOUND_RTP);
+    const GstStructure *remote = tsn_webrtc_stats_find(stats, GST_WEBRTC_STATS_REMOTE_INBOUND_RTP);
     GString *j = g_string_new("{");
     g_string_append_printf(
         j, "\"frames_sent\":%d,\"keyframes_sent\":%d,\"bytes_sent\":%" G_GINT64_FORMAT,
@@ -213,10 +213,10 @@ static void print_report(struct publisher *p, int delete_status, const GstStruct
         j,
         ",\"packets_sent\":%" G_GINT64_FORMAT ",\"nacks_received\":%" G_GINT64_FORMAT
         ",\"plis_received\":%" G_GINT64_FORMAT ",\"firs_received\":%" G_GINT64_FORMAT,
-        tsn_wc_field_int(out, "packets-sent", -1), tsn_wc_field_int(out, "nack-count", -1),
-        tsn_wc_field_int(out, "pli-count", -1), tsn_wc_field_int(out, "fir-count", -1));
+        tsn_webrtc_stats_int(out, "packets-sent", -1), tsn_webrtc_stats_int(out, "nack-count", -1),
+        tsn_webrtc_stats_int(out, "pli-count", -1), tsn_webrtc_stats_int(out, "fir-count", -1));
     g_string_append_printf(j, ",\"remote_packets_lost\":%" G_GINT64_FORMAT,
-                           tsn_wc_field_int(remote, "packets-lost", -1));
+                           tsn_webrtc_stats_int(remote, "packets-lost", -1));
     g_string_append_printf(j, ",\"codec\":\"%s\",\"duration_s\":%d,\"delete_status\":%d,\"error\":",
                            p->opt.codec, p->opt.duration_s, delete_status);
     tsn_wc_json_string(j, p->error);

@@ -3,24 +3,12 @@
  * rectangle again, so it is memory-safe whatever it is given. */
 #include "mask.h"
 
+#include "why.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int reason(char *why, size_t why_len, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int reason(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
 
 static const char *const field_names[4] = {"X", "Y", "W", "H"};
 
@@ -33,15 +21,15 @@ static int parse_field(const char **pp, int idx, int *val, char *why, size_t why
     while (*p >= '0' && *p <= '9') {
         acc = acc * 10 + (*p - '0');
         if (acc > TSN_MASK_MAX_COORD)
-            return reason(why, why_len, -EINVAL, "%s is larger than %d", field_names[idx],
-                          TSN_MASK_MAX_COORD);
+            return tsn_why(why, why_len, -EINVAL, "%s is larger than %d", field_names[idx],
+                           TSN_MASK_MAX_COORD);
         p++;
         digits++;
     }
     if (!digits) {
         if (*p == '-')
-            return reason(why, why_len, -EINVAL, "%s is negative", field_names[idx]);
-        return reason(why, why_len, -EINVAL, "%s is missing or not a number", field_names[idx]);
+            return tsn_why(why, why_len, -EINVAL, "%s is negative", field_names[idx]);
+        return tsn_why(why, why_len, -EINVAL, "%s is missing or not a number", field_names[idx]);
     }
     *val = (int)acc;
     *pp = p;
@@ -53,7 +41,7 @@ int tsn_mask_parse(const char *text, struct tsn_mask_rect *out, char *why, size_
     int v[4] = {0};
     memset(out, 0, sizeof *out);
     if (!text || !*text)
-        return reason(why, why_len, -EINVAL, "empty mask (want X,Y,W,H)");
+        return tsn_why(why, why_len, -EINVAL, "empty mask (want X,Y,W,H)");
     const char *p = text;
     for (int i = 0; i < 4; i++) {
         int err = parse_field(&p, i, &v[i], why, why_len);
@@ -61,17 +49,17 @@ int tsn_mask_parse(const char *text, struct tsn_mask_rect *out, char *why, size_
             return err;
         if (i < 3) {
             if (*p != ',')
-                return reason(why, why_len, -EINVAL,
-                              *p ? "unexpected character after %s (want X,Y,W,H)"
-                                 : "too few fields after %s (want X,Y,W,H)",
-                              field_names[i]);
+                return tsn_why(why, why_len, -EINVAL,
+                               *p ? "unexpected character after %s (want X,Y,W,H)"
+                                  : "too few fields after %s (want X,Y,W,H)",
+                               field_names[i]);
             p++;
         }
     }
     if (*p)
-        return reason(why, why_len, -EINVAL, "junk after H (want X,Y,W,H)");
+        return tsn_why(why, why_len, -EINVAL, "junk after H (want X,Y,W,H)");
     if (v[2] < 1 || v[3] < 1)
-        return reason(why, why_len, -EINVAL, "%s must be at least 1", v[2] < 1 ? "W" : "H");
+        return tsn_why(why, why_len, -EINVAL, "%s must be at least 1", v[2] < 1 ? "W" : "H");
     *out = (struct tsn_mask_rect){.x = v[0], .y = v[1], .w = v[2], .h = v[3]};
     return 0;
 }
@@ -79,12 +67,12 @@ int tsn_mask_parse(const char *text, struct tsn_mask_rect *out, char *why, size_
 int tsn_mask_fit(struct tsn_mask_rect *r, int frame_w, int frame_h, char *why, size_t why_len)
 {
     if (frame_w < 1 || frame_h < 1)
-        return reason(why, why_len, -EINVAL, "invalid frame size %dx%d", frame_w, frame_h);
+        return tsn_why(why, why_len, -EINVAL, "invalid frame size %dx%d", frame_w, frame_h);
     if (r->x < 0 || r->y < 0 || r->w < 1 || r->h < 1)
-        return reason(why, why_len, -EINVAL, "invalid mask %d,%d,%d,%d", r->x, r->y, r->w, r->h);
+        return tsn_why(why, why_len, -EINVAL, "invalid mask %d,%d,%d,%d", r->x, r->y, r->w, r->h);
     if (r->x >= frame_w || r->y >= frame_h)
-        return reason(why, why_len, -ERANGE, "mask %d,%d,%d,%d lies outside the %dx%d frame", r->x,
-                      r->y, r->w, r->h, frame_w, frame_h);
+        return tsn_why(why, why_len, -ERANGE, "mask %d,%d,%d,%d lies outside the %dx%d frame", r->x,
+                       r->y, r->w, r->h, frame_w, frame_h);
     /* In long: x + w may exceed INT_MAX for unchecked input. */
     if ((long)r->x + r->w > frame_w)
         r->w = frame_w - r->x;

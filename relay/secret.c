@@ -6,6 +6,8 @@
  * and the problem, never any byte of the key. */
 #include "secret.h"
 
+#include "why.h"
+
 #include "log.h"
 
 #include <errno.h>
@@ -22,19 +24,6 @@
 /* Trailing whitespace allowed past `cap`: a key of exactly `cap` bytes
  * followed by a newline (or CRLF, or a few blanks) still loads. */
 #define TRAILING_SLACK_BYTES 64
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-    if (!why || why_len == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-}
 
 static int is_space(uint8_t c)
 {
@@ -83,49 +72,49 @@ int tsn_secret_load(const char *path, uint8_t *out, size_t cap, size_t *len, cha
     int rc = 0;
     int fd = -1;
     *len = 0;
-    set_why(why, why_len, "ok");
+    tsn_why(why, why_len, 0, "ok");
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         rc = -errno;
-        set_why(why, why_len, "cannot open secret file %s: %s", path, strerror(errno));
+        tsn_why(why, why_len, 0, "cannot open secret file %s: %s", path, strerror(errno));
         goto fail;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         rc = -errno;
-        set_why(why, why_len, "cannot stat secret file %s: %s", path, strerror(errno));
+        tsn_why(why, why_len, 0, "cannot stat secret file %s: %s", path, strerror(errno));
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
         rc = -EINVAL;
-        set_why(why, why_len, "secret file %s is not a regular file", path);
+        tsn_why(why, why_len, 0, "secret file %s is not a regular file", path);
         goto fail;
     }
     if (st.st_size > (off_t)(cap + TRAILING_SLACK_BYTES)) {
         rc = -EFBIG;
-        set_why(why, why_len, "secret file %s is larger than %zu bytes", path, cap);
+        tsn_why(why, why_len, 0, "secret file %s is larger than %zu bytes", path, cap);
         goto fail;
     }
     long n = read_key(fd, out, cap);
     if (n < 0) {
         rc = (int)n;
         if (rc == -EFBIG)
-            set_why(why, why_len, "secret file %s is larger than %zu bytes", path, cap);
+            tsn_why(why, why_len, 0, "secret file %s is larger than %zu bytes", path, cap);
         else
-            set_why(why, why_len, "cannot read secret file %s: %s", path, strerror(-rc));
+            tsn_why(why, why_len, 0, "cannot read secret file %s: %s", path, strerror(-rc));
         goto fail;
     }
     while (n > 0 && is_space(out[n - 1]))
         n--;
     if (n == 0) {
         rc = -EINVAL;
-        set_why(why, why_len, "secret file %s is empty", path);
+        tsn_why(why, why_len, 0, "secret file %s is empty", path);
         goto fail;
     }
     if ((size_t)n < TSN_SECRET_MIN_BYTES) {
         rc = -EINVAL;
-        set_why(why, why_len, "secret in %s is too short: fewer than %d bytes", path,
+        tsn_why(why, why_len, 0, "secret in %s is too short: fewer than %d bytes", path,
                 TSN_SECRET_MIN_BYTES);
         goto fail;
     }
@@ -174,12 +163,12 @@ static int create_secret(const char *path, char *why, size_t why_len)
     if (fd < 0) {
         rc = -errno;
         if (rc != -EEXIST)
-            set_why(why, why_len, "cannot create secret file %s: %s", path, strerror(errno));
+            tsn_why(why, why_len, 0, "cannot create secret file %s: %s", path, strerror(errno));
         return rc;
     }
     if (RAND_bytes(raw, sizeof raw) != 1) {
         rc = -EIO;
-        set_why(why, why_len, "cannot create secret file %s: no random bytes", path);
+        tsn_why(why, why_len, 0, "cannot create secret file %s: no random bytes", path);
         goto out;
     }
     for (size_t i = 0; i < sizeof raw; i++) {
@@ -191,7 +180,7 @@ static int create_secret(const char *path, char *why, size_t why_len)
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
     if (rc != 0)
-        set_why(why, why_len, "cannot write secret file %s: %s", path, strerror(-rc));
+        tsn_why(why, why_len, 0, "cannot write secret file %s: %s", path, strerror(-rc));
     else
         tsn_info("[secret] created a new token secret in %s", path);
 
@@ -200,7 +189,7 @@ out:
     OPENSSL_cleanse(text, sizeof text);
     if (close(fd) != 0 && rc == 0) {
         rc = -errno;
-        set_why(why, why_len, "cannot write secret file %s: %s", path, strerror(-rc));
+        tsn_why(why, why_len, 0, "cannot write secret file %s: %s", path, strerror(-rc));
     }
     if (rc != 0)
         unlink(path);
@@ -212,7 +201,7 @@ int tsn_secret_load_or_create(const char *path, uint8_t *out, size_t cap, size_t
 {
     *len = 0;
     if (cap < 2 * TSN_SECRET_NEW_BYTES) {
-        set_why(why, why_len, "secret buffer too small (%zu bytes)", cap);
+        tsn_why(why, why_len, 0, "secret buffer too small (%zu bytes)", cap);
         return -EINVAL;
     }
     int rc = create_secret(path, why, why_len);

@@ -4,6 +4,8 @@
  * why. */
 #include "view_cli.h"
 
+#include "why.h"
+
 #include "cli_args.h"
 #include "log.h"
 
@@ -15,20 +17,6 @@
 #include <string.h>
 
 #define MAX_CONNECT_TIMEOUT 3600.0
-
-static int refuse(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int refuse(char *why, size_t why_len, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 /* ---- flag handlers: (value, opts) -> 0 or -EINVAL with a reason ---- */
 
@@ -51,14 +39,14 @@ static int on_relay(const char *v, struct tsn_view_opts *o, char *why, size_t wh
     int n = snprintf(o->ws_url, sizeof o->ws_url, "wss://%s%s%s:%d%s", ipv6 ? "[" : "",
                      o->relay_host, ipv6 ? "]" : "", o->relay_port, path);
     if (n < 0 || (size_t)n >= sizeof o->ws_url)
-        return refuse(why, why_len, "--relay: the URL is too long");
+        return tsn_why(why, why_len, -EINVAL, "--relay: the URL is too long");
     return 0;
 }
 
 static int on_token(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     if (!*v)
-        return refuse(why, why_len, "--token is empty");
+        return tsn_why(why, why_len, -EINVAL, "--token is empty");
     o->token = v;
     return 0;
 }
@@ -66,7 +54,7 @@ static int on_token(const char *v, struct tsn_view_opts *o, char *why, size_t wh
 static int on_token_file(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     if (!*v)
-        return refuse(why, why_len, "--token-file is empty");
+        return tsn_why(why, why_len, -EINVAL, "--token-file is empty");
     o->token_file = v;
     return 0;
 }
@@ -77,7 +65,7 @@ static int on_room(const char *v, struct tsn_view_opts *o, char *why, size_t why
     if (n < 1 || n > 64 ||
         strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                   "0123456789_-") != n)
-        return refuse(why, why_len, "--room: use 1-64 of A-Z a-z 0-9 _ -");
+        return tsn_why(why, why_len, -EINVAL, "--room: use 1-64 of A-Z a-z 0-9 _ -");
     o->room = v;
     return 0;
 }
@@ -112,7 +100,7 @@ static int on_duration(const char *v, struct tsn_view_opts *o, char *why, size_t
 static int on_stats_json(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     if (!*v)
-        return refuse(why, why_len, "--stats-json is empty");
+        return tsn_why(why, why_len, -EINVAL, "--stats-json is empty");
     o->stats_json = v;
     return 0;
 }
@@ -120,7 +108,7 @@ static int on_stats_json(const char *v, struct tsn_view_opts *o, char *why, size
 static int on_dump_frames(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     if (!*v)
-        return refuse(why, why_len, "--dump-frames is empty");
+        return tsn_why(why, why_len, -EINVAL, "--dump-frames is empty");
     o->dump_dir = v;
     return 0;
 }
@@ -149,7 +137,8 @@ static int on_log_level(const char *v, struct tsn_view_opts *o, char *why, size_
 {
     int level = tsn_log_parse_level(v);
     if (level < 0)
-        return refuse(why, why_len, "--log-level '%s': use error, warn, info or debug", v);
+        return tsn_why(why, why_len, -EINVAL, "--log-level '%s': use error, warn, info or debug",
+                       v);
     o->log_level = level;
     return 0;
 }
@@ -202,18 +191,20 @@ static const struct flag *find_flag(const char *arg, const char **inline_value)
 static int refuse_unknown(const char *arg, int position, char *why, size_t why_len)
 {
     if (strncmp(arg, "--", 2) == 0 || (arg[0] == '-' && arg[1] != '\0'))
-        return refuse(why, why_len, "unknown flag '%.*s' (see --help)",
-                      (int)strcspn(arg, "=") > 40 ? 40 : (int)strcspn(arg, "="), arg);
-    return refuse(why, why_len, "unexpected argument %d: not a --flag (see --help)", position);
+        return tsn_why(why, why_len, -EINVAL, "unknown flag '%.*s' (see --help)",
+                       (int)strcspn(arg, "=") > 40 ? 40 : (int)strcspn(arg, "="), arg);
+    return tsn_why(why, why_len, -EINVAL, "unexpected argument %d: not a --flag (see --help)",
+                   position);
 }
 
 /* Rules between flags, once every flag was read. */
 static int check_combination(const struct tsn_view_opts *o, char *why, size_t why_len)
 {
     if (!o->relay_url)
-        return refuse(why, why_len, "--relay URL is required (https://HOST:PORT)");
+        return tsn_why(why, why_len, -EINVAL, "--relay URL is required (https://HOST:PORT)");
     if (!o->token == !o->token_file)
-        return refuse(why, why_len, "give exactly one of --token JWT and --token-file FILE");
+        return tsn_why(why, why_len, -EINVAL,
+                       "give exactly one of --token JWT and --token-file FILE");
     return 0;
 }
 
@@ -235,14 +226,14 @@ int tsn_view_cli_parse(int argc, char *const *argv, struct tsn_view_opts *o, cha
             return refuse_unknown(arg, i, why, why_len);
         unsigned bit = 1u << (f - flags);
         if (seen & bit)
-            return refuse(why, why_len, "--%s is given twice", f->name);
+            return tsn_why(why, why_len, -EINVAL, "--%s is given twice", f->name);
         seen |= bit;
         if (f->takes_value && !value) {
             if (i + 1 >= argc)
-                return refuse(why, why_len, "--%s needs a value", f->name);
+                return tsn_why(why, why_len, -EINVAL, "--%s needs a value", f->name);
             value = argv[++i];
         } else if (!f->takes_value && value) {
-            return refuse(why, why_len, "--%s takes no value", f->name);
+            return tsn_why(why, why_len, -EINVAL, "--%s takes no value", f->name);
         }
         int rc = f->fn(value, o, why, why_len);
         if (rc < 0)
@@ -260,14 +251,14 @@ int tsn_view_cli_parse_url(const char *url, char *host, size_t host_len, int *po
     else if (strncmp(url, "wss://", 6) == 0)
         p = url + 6;
     else
-        return refuse(why, why_len, "--relay '%.120s': use https://HOST:PORT or wss://HOST:PORT/ws",
-                      url);
+        return tsn_why(why, why_len, -EINVAL,
+                       "--relay '%.120s': use https://HOST:PORT or wss://HOST:PORT/ws", url);
     const char *host_start = p, *host_end = NULL;
     if (*p == '[') {
         host_start = p + 1;
         host_end = strchr(host_start, ']');
         if (!host_end)
-            return refuse(why, why_len, "--relay: unterminated [IPv6] address");
+            return tsn_why(why, why_len, -EINVAL, "--relay: unterminated [IPv6] address");
         p = host_end + 1;
     } else {
         p += strcspn(p, ":/?#");
@@ -275,12 +266,12 @@ int tsn_view_cli_parse_url(const char *url, char *host, size_t host_len, int *po
     }
     size_t n = (size_t)(host_end - host_start);
     if (n == 0)
-        return refuse(why, why_len, "--relay '%.120s' has no host", url);
+        return tsn_why(why, why_len, -EINVAL, "--relay '%.120s' has no host", url);
     if (n >= host_len)
-        return refuse(why, why_len, "--relay: host name is too long");
+        return tsn_why(why, why_len, -EINVAL, "--relay: host name is too long");
     for (const char *c = host_start; c < host_end; c++)
         if (!isalnum((unsigned char)*c) && !strchr(".-_:", *c))
-            return refuse(why, why_len, "--relay: bad character in the host name");
+            return tsn_why(why, why_len, -EINVAL, "--relay: bad character in the host name");
     memcpy(host, host_start, n);
     host[n] = '\0';
     *port = 443;
@@ -290,12 +281,13 @@ int tsn_view_cli_parse_url(const char *url, char *host, size_t host_len, int *po
         for (size_t i = 0; i < d && v <= 65535; i++)
             v = v * 10 + (p[1 + i] - '0');
         if (d == 0 || v < 1 || v > 65535)
-            return refuse(why, why_len, "--relay: the port must be a number 1..65535");
+            return tsn_why(why, why_len, -EINVAL, "--relay: the port must be a number 1..65535");
         *port = (int)v;
         p += 1 + d;
     }
     if (*p && *p != '/')
-        return refuse(why, why_len, "--relay: unexpected '%.20s' after the host and port", p);
+        return tsn_why(why, why_len, -EINVAL, "--relay: unexpected '%.20s' after the host and port",
+                       p);
     return 0;
 }
 

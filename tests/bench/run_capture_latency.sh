@@ -53,7 +53,7 @@ for size in "${sizes[@]}"; do
     # shellcheck disable=SC2086
     "$build/telesono-view" --relay "https://127.0.0.1:$port" --token-file "$dir/view.token" \
         --ca "$dir/cert.pem" --headless --duration "$duration" --stats-json "$dir/view.json" \
-        ${VIEW_ARGS:-} 2>"$dir/view.log" || echo "run_capture_latency: telesono-view failed ($size)" >&2
+        ${VIEW_ARGS:-} >/dev/null 2>"$dir/view.log" || echo "run_capture_latency: telesono-view failed ($size)" >&2
     kill -TERM "$cap" 2>/dev/null; wait "$cap" 2>/dev/null || true
     kill -TERM "$relay" 2>/dev/null; wait "$relay" 2>/dev/null || true
     jq -c --arg size "$size" --argjson fps "$fps" --slurpfile cap "$dir/capture.json" '{

@@ -27,24 +27,30 @@
  * delay at the link rate and measure clearly better (docs/benchmarks.md). */
 #define DEFAULT_VBV_MS 100
 
-/* Two threads on this two-core class of machine: sliced threads (the
+/* x264: two threads on this two-core class of machine. Sliced threads (the
  * zerolatency default) split each frame in slices, so the encode delay is
  * about half a frame's CPU time with no frame of lookahead or buffering. */
-#define DEFAULT_THREADS 2
+#define DEFAULT_THREADS      2
+#define DEFAULT_VP8_CPU_USED 12
 
-/* x264 options added to speed-preset + tune=zerolatency, in x264's own
- * option-string syntax. Why each:
+/* x264 options added to speed-preset + tune=zerolatency + psy-tune=psnr,
+ * in x264's option-string syntax. Why each:
  *   nal-hrd=cbr   pad to a true constant bitrate; plain ABR undershoots on
  *                 easy pictures (FACTS.md), and the relay and viewers are
  *                 sized for the asked rate.
  *   scenecut=0    keyframes only at the configured interval or on request:
  *                 an unplanned IDR in a small VBV is a quality dip, and
  *                 looping clips otherwise get one per loop.
- *   psy=0, aq-mode=0 (tune psnr)  spend bits where the error is, not where
- *                 it looks busy: ultrasound speckle is all texture, and psy
- *                 and AQ keep sharpening it at the expense of fidelity.
- * The preset and these were chosen by measurement (docs/benchmarks.md). */
-static const char h264_base_options[] = "nal-hrd=cbr:scenecut=0";
+ *   subme=4       better sub-pixel motion and mode decisions than the
+ *                 preset's 1: +0.3 dB on the bone clip for ~1 ms at 720p.
+ *   deadzone-inter=6, deadzone-intra=6  keep more small coefficients (x264
+ *                 zeroes them below 21/11; without CABAC there is no
+ *                 trellis to decide): speckle is made of them, +0.2 dB.
+ * psy-tune=psnr (aq-mode=0, no psy) spends bits where the error is, not
+ * where the picture looks busy: speckle is all texture, and AQ costs
+ * 0.6 dB on the bone clip. Measurements: docs/benchmarks.md. */
+static const char h264_base_options[] =
+    "nal-hrd=cbr:scenecut=0:subme=4:deadzone-inter=6:deadzone-intra=6";
 
 void tsn_encoder_config_init(struct tsn_encoder_config *c)
 {
@@ -129,7 +135,7 @@ static int vbv_ms_of(const struct tsn_encoder_config *c)
     return c->vbv_ms ? c->vbv_ms : DEFAULT_VBV_MS;
 }
 
-static int threads_of(const struct tsn_encoder_config *c)
+static int x264_threads(const struct tsn_encoder_config *c)
 {
     return c->threads ? c->threads : DEFAULT_THREADS;
 }
@@ -142,7 +148,7 @@ static GstElement *make_x264(const struct tsn_encoder_config *c, char *why, size
         return NULL;
     }
     char opts[OPTIONS_MAX_LEN];
-    snprintf(opts, sizeof opts, "%s:threads=%d%s%s", h264_base_options, threads_of(c),
+    snprintf(opts, sizeof opts, "%s:threads=%d%s%s", h264_base_options, x264_threads(c),
              c->x264_options && *c->x264_options ? ":" : "",
              c->x264_options ? c->x264_options : "");
     gst_util_set_object_arg(G_OBJECT(enc), "speed-preset",
@@ -155,10 +161,16 @@ static GstElement *make_x264(const struct tsn_encoder_config *c, char *why, size
     return enc;
 }
 
-/* libvpx in real time. On speckle it overshoots (FACTS.md): a small
- * undershoot/overshoot allowance and a short buffer pull it to the target;
- * dropframe stays off (a skipped ultrasound frame is worse than a softer
- * one). */
+/* libvpx in real time (deadline 1 us, no lag, error resilient), CBR. Its
+ * own defaults let keyframes run to 3-5 times the average frame (52 KB at
+ * 2 Mbit/s on the bone clip); here a keyframe may take vbv_ms worth of bits
+ * (max-intra-bitrate, in percent of an average frame) within a 4 x vbv_ms
+ * buffer, which holds the asked rate within 1-2% on ultrasound content
+ * (docs/benchmarks.md). On pure noise (videotestsrc snow) no setting short
+ * of dropping frames holds it (8 Mbit/s asked 2 at 640x480): frames are
+ * never dropped here, a skipped ultrasound frame being worse than a soft
+ * one. cpu-used 12 and one thread: 8 ms at 820x616, 7 ms at 1280x720;
+ * two threads stall for 150+ ms now and then when the cores are busy. */
 static GstElement *make_vp8(const struct tsn_encoder_config *c, char *why, size_t why_len)
 {
     GstElement *enc = gst_element_factory_make("vp8enc", "enc");
@@ -166,15 +178,16 @@ static GstElement *make_vp8(const struct tsn_encoder_config *c, char *why, size_
         fail(why, why_len, -ENOENT, "no vp8enc (gstreamer1.0-plugins-good)");
         return NULL;
     }
-    int vbv = vbv_ms_of(c);
+    int vbv = vbv_ms_of(c), intra_pct = vbv * c->fps / 10;
     gst_util_set_object_arg(G_OBJECT(enc), "end-usage", "cbr");
     gst_util_set_object_arg(G_OBJECT(enc), "error-resilient", "default");
-    g_object_set(enc, "deadline", (gint64)1, "cpu-used", c->vp8_cpu_used ? c->vp8_cpu_used : 8,
-                 "lag-in-frames", 0, "target-bitrate", c->bitrate_kbps * 1000, "keyframe-max-dist",
-                 c->keyframe_interval_frames, "threads", threads_of(c), "undershoot", 95,
-                 "overshoot", 15, "buffer-size", vbv * 4, "buffer-initial-size", vbv * 2,
-                 "buffer-optimal-size", vbv * 3, "max-quantizer", 56, "dropframe-threshold", 0,
-                 NULL);
+    g_object_set(enc, "deadline", (gint64)1, "cpu-used",
+                 c->vp8_cpu_used ? c->vp8_cpu_used : DEFAULT_VP8_CPU_USED, "lag-in-frames", 0,
+                 "target-bitrate", c->bitrate_kbps * 1000, "keyframe-max-dist",
+                 c->keyframe_interval_frames, "threads", c->threads ? c->threads : 1, "undershoot",
+                 100, "overshoot", 15, "buffer-size", vbv * 4, "buffer-initial-size", vbv * 2,
+                 "buffer-optimal-size", vbv * 3, "max-intra-bitrate",
+                 (guint)(intra_pct > 100 ? intra_pct : 100), "dropframe-threshold", 0, NULL);
     return enc;
 }
 

@@ -28,18 +28,18 @@ struct tsn_encoder_config {
     int keyframe_interval_frames; /* periodic IDR / VP8 key frame distance */
     int fps;                      /* frames per second of the input */
     int width, height;            /* input size (even, for I420) */
-    int threads;                  /* encoder threads; 0 = the latency default */
+    int threads;                  /* encoder threads; 0 = default (x264 2, VP8 1) */
     int vbv_ms;                   /* rate-control buffer in ms; 0 = default */
     /* H.264 only. x264 speed preset name ("ultrafast" ... "veryfast");
      * NULL = the default. x264_options (nullable) is appended to the
      * option-string as "key=value:key=value" and wins over ours. */
     const char *x264_preset;
     const char *x264_options;
-    /* VP8 only: libvpx cpu-used (-16..16; larger is faster); 0 = default. */
+    /* VP8 only: libvpx cpu-used (-16..16; larger is faster); 0 = default 12. */
     int vp8_cpu_used;
 };
 
-#define TSN_ENCODER_DEFAULT_BITRATE_KBPS 2500
+#define TSN_ENCODER_DEFAULT_BITRATE_KBPS 3000
 #define TSN_ENCODER_DEFAULT_KEYINT       120
 #define TSN_ENCODER_DEFAULT_FPS          30
 #define TSN_ENCODER_DEFAULT_X264_PRESET  "superfast"

@@ -26,13 +26,14 @@
  * y' = round((y - 16) * 255 / 219) clamped, so that path pays for its 220
  * levels. psnr_y is 10 log10(255^2 / MSE) with MSE over all pixels of all
  * frames (ffmpeg's "average"); psnr_y_min is the worst frame.
- * Then a timing line for the phantom at 640x480 and 1280x720 (default
- * config, default bitrate). One JSON line per run and a summary line.
+ * Then the phantom at 640x480 and 1280x720: its render time, and one line
+ * per config at the default bitrate. One JSON line per run and a summary line.
  *
  *   tsn-bench-encode [--clip PATH] [--frames N] [--fps N] [--bitrates 1000,2000,4000]
  *                    [--configs tsn,plain,vp8] [--no-phantom] [--phantom-only] [--no-pace]
  *                    tsn overrides: [--preset NAME] [--opts X264OPTS] [--vbv-ms N]
  *                    [--threads N] [--keyint N] [--range full|limited|squeeze] [--cpu-used N]
+ *                    [--enc-set "prop=value ..."]  (set on the bin's encoder element)
  */
 #include <errno.h>
 #include <math.h>
@@ -63,6 +64,7 @@ struct opts {
     int configs[KIND_COUNT], n_configs;
     struct tsn_encoder_config over; /* tsn overrides on top of the defaults */
     int range;                      /* tsn H.264 input: RANGE_* */
+    const char *enc_set;            /* "prop=value ..." set on the bin's encoder */
 };
 
 /* Where frames come from: a clip in memory or a phantom rendered on demand. */
@@ -262,6 +264,25 @@ static void config_for(const struct opts *o, const struct run *r, struct tsn_enc
     c->height = r->src->h;
 }
 
+/* Exploration aid: sets "prop=value prop=value" on the bin's encoder
+ * element (named "enc" inside the bin) after tsn_encoder_new. */
+static void set_encoder_props(GstElement *bin, const char *props, struct run *r)
+{
+    GstElement *enc = gst_bin_get_by_name(GST_BIN(bin), "enc");
+    gchar **kv = g_strsplit(props, " ", -1);
+    for (int i = 0; enc && kv[i]; i++) {
+        gchar **p = g_strsplit(kv[i], "=", 2);
+        if (p[0] && p[1])
+            gst_util_set_object_arg(G_OBJECT(enc), p[0], p[1]);
+        g_strfreev(p);
+    }
+    g_strfreev(kv);
+    if (enc)
+        gst_object_unref(enc);
+    size_t n = strlen(r->settings);
+    snprintf(r->settings + n, sizeof r->settings - n, " set=%s", props);
+}
+
 /* The encoder under test and the caps in front of it (transfer full). */
 static GstElement *make_encoder(const struct opts *o, struct run *r, GstCaps **in_caps)
 {
@@ -300,6 +321,8 @@ static GstElement *make_encoder(const struct opts *o, struct run *r, GstCaps **i
     GstElement *bin = tsn_encoder_new(&c, why, sizeof why);
     if (!bin)
         fprintf(stderr, "bench-encode: tsn_encoder_new: %s\n", why);
+    else if (o->enc_set)
+        set_encoder_props(bin, o->enc_set, r);
     return bin;
 }
 
@@ -483,6 +506,11 @@ static int decode(struct run *r)
 
 static void summarize_encode(struct run *r)
 {
+    if (getenv("TSN_BENCH_DUMP"))
+        for (int i = 0; i < r->frames; i++)
+            fprintf(stderr, "frame %d in %.3f out %.3f enc %.3f bytes %zu\n", i, r->t_in_ms[i],
+                    r->t_out_ms[i], r->t_out_ms[i] - r->t_in_ms[i],
+                    i < r->n_aus ? g_bytes_get_size(r->aus[i].data) : 0);
     double *dt = malloc((size_t)r->frames * sizeof *dt);
     int n = 0;
     for (int i = 0; i < r->frames; i++)
@@ -633,6 +661,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->over.threads = atoi(v);
         else if (!strcmp(a, "--keyint"))
             o->over.keyframe_interval_frames = atoi(v);
+        else if (!strcmp(a, "--enc-set"))
+            o->enc_set = v;
         else if (!strcmp(a, "--cpu-used"))
             o->over.vp8_cpu_used = atoi(v);
         else if (!strcmp(a, "--range"))
@@ -652,12 +682,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static void print_summary(const struct opts *o, double tsn_db[], double plain_db[],
                           double default_db, double default_kbps)
 {
-    printf("{\"bench\":\"encode_summary\",\"default_kbps\":%d,\"default_psnr_y\":%.2f,"
-           "\"default_kbps_actual\":%.1f,\"tsn_minus_plain_db\":{",
-           TSN_ENCODER_DEFAULT_BITRATE_KBPS, default_db, default_kbps);
-    for (int i = 0; i < o->n_rates; i++)
-        printf("%s\"%d\":%.2f", i ? "," : "", o->rates[i],
-               isnan(tsn_db[i]) || isnan(plain_db[i]) ? 0.0 : tsn_db[i] - plain_db[i]);
+    printf("{\"bench\":\"encode_summary\",\"default_kbps\":%d,",
+           TSN_ENCODER_DEFAULT_BITRATE_KBPS);
+    if (isnan(default_db))
+        printf("\"default_psnr_y\":null,\"default_kbps_actual\":null,");
+    else
+        printf("\"default_psnr_y\":%.2f,\"default_kbps_actual\":%.1f,", default_db, default_kbps);
+    printf("\"tsn_minus_plain_db\":{");
+    for (int i = 0, first = 1; i < o->n_rates; i++) {
+        if (isnan(tsn_db[i]) || isnan(plain_db[i]))
+            continue;
+        printf("%s\"%d\":%.2f", first ? "" : ",", o->rates[i], tsn_db[i] - plain_db[i]);
+        first = 0;
+    }
     printf("}}\n");
 }
 
@@ -716,8 +753,10 @@ static int bench_phantom(const struct opts *o)
         printf("{\"bench\":\"phantom_render\",\"width\":%d,\"height\":%d,\"ms_p50\":%.3f,"
                "\"ms_p95\":%.3f}\n",
                w, h, percentile(t, 100, 50), percentile(t, 100, 95));
-        if (bench_one(o, KIND_TSN, &src, TSN_ENCODER_DEFAULT_BITRATE_KBPS, NULL) < 0)
-            rc = 1;
+        for (int c = 0; c < o->n_configs; c++)
+            if (bench_one(o, (enum kind)o->configs[c], &src, TSN_ENCODER_DEFAULT_BITRATE_KBPS,
+                          NULL) < 0)
+                rc = 1;
     next:
         tsn_phantom_free(src.ph);
         free(src.scratch);

@@ -52,9 +52,12 @@ int tsn_encoder_config_check(const struct tsn_encoder_config *c, char *why, size
 
 /* The caps the converter in front of the encoder must produce: I420 at the
  * configured size and rate. For H.264 from a GRAY8 source, full range
- * (0..255 luma, signalled in the stream's VUI) so the 256 grey levels are
- * not squeezed into 220; otherwise (colour sources, VP8, which cannot
- * signal range) limited range. Transfer full; NULL if *c is invalid. */
+ * (luma = the grey values, signalled in the stream's VUI): no 256-to-220
+ * squeeze, no conversion beyond a copy. Otherwise (colour sources, and VP8,
+ * which cannot signal range) limited range: grey must then really be mapped
+ * to 16..235 (videoconvert 1.22 copies GRAY8 into luma verbatim whatever
+ * the output range; tsn_gray_to_i420 maps it). Transfer full; NULL if *c
+ * is invalid. */
 GstCaps *tsn_encoder_input_caps(const struct tsn_encoder_config *c, int gray_source);
 
 /* Builds the encoder bin (floating reference, like gst_element_factory_make)

@@ -682,8 +682,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static void print_summary(const struct opts *o, double tsn_db[], double plain_db[],
                           double default_db, double default_kbps)
 {
-    printf("{\"bench\":\"encode_summary\",\"default_kbps\":%d,",
-           TSN_ENCODER_DEFAULT_BITRATE_KBPS);
+    printf("{\"bench\":\"encode_summary\",\"default_kbps\":%d,", TSN_ENCODER_DEFAULT_BITRATE_KBPS);
     if (isnan(default_db))
         printf("\"default_psnr_y\":null,\"default_kbps_actual\":null,");
     else

@@ -4,6 +4,8 @@
  * are in docs/benchmarks.md ("Encoder: quality and speed"). */
 #include "encoder.h"
 
+#include "why.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,47 +65,33 @@ void tsn_encoder_config_init(struct tsn_encoder_config *c)
     c->height = 480;
 }
 
-static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-    if (why && why_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, why_len, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
 int tsn_encoder_config_check(const struct tsn_encoder_config *c, char *why, size_t why_len)
 {
     if (c->codec != TSN_CODEC_H264 && c->codec != TSN_CODEC_VP8)
-        return fail(why, why_len, -EINVAL, "unknown codec %d", (int)c->codec);
+        return tsn_why(why, why_len, -EINVAL, "unknown codec %d", (int)c->codec);
     if (c->width < MIN_DIM || c->height < MIN_DIM || c->width > MAX_DIM || c->height > MAX_DIM)
-        return fail(why, why_len, -EINVAL, "size %dx%d outside %d..%d", c->width, c->height,
-                    MIN_DIM, MAX_DIM);
+        return tsn_why(why, why_len, -EINVAL, "size %dx%d outside %d..%d", c->width, c->height,
+                       MIN_DIM, MAX_DIM);
     if (c->width % 2 || c->height % 2)
-        return fail(why, why_len, -EINVAL, "size %dx%d is odd (I420 needs even sizes)", c->width,
-                    c->height);
+        return tsn_why(why, why_len, -EINVAL, "size %dx%d is odd (I420 needs even sizes)", c->width,
+                       c->height);
     if (c->bitrate_kbps < MIN_KBPS || c->bitrate_kbps > MAX_KBPS)
-        return fail(why, why_len, -EINVAL, "bitrate %d kbit/s outside %d..%d", c->bitrate_kbps,
-                    MIN_KBPS, MAX_KBPS);
+        return tsn_why(why, why_len, -EINVAL, "bitrate %d kbit/s outside %d..%d", c->bitrate_kbps,
+                       MIN_KBPS, MAX_KBPS);
     if (c->fps < 1 || c->fps > MAX_FPS)
-        return fail(why, why_len, -EINVAL, "fps %d outside 1..%d", c->fps, MAX_FPS);
+        return tsn_why(why, why_len, -EINVAL, "fps %d outside 1..%d", c->fps, MAX_FPS);
     if (c->keyframe_interval_frames < 1 || c->keyframe_interval_frames > MAX_KEYINT)
-        return fail(why, why_len, -EINVAL, "keyframe interval %d frames outside 1..%d",
-                    c->keyframe_interval_frames, MAX_KEYINT);
+        return tsn_why(why, why_len, -EINVAL, "keyframe interval %d frames outside 1..%d",
+                       c->keyframe_interval_frames, MAX_KEYINT);
     if (c->threads < 0 || c->threads > MAX_THREADS)
-        return fail(why, why_len, -EINVAL, "threads %d outside 0..%d", c->threads, MAX_THREADS);
+        return tsn_why(why, why_len, -EINVAL, "threads %d outside 0..%d", c->threads, MAX_THREADS);
     if (c->vbv_ms < 0 || c->vbv_ms > MAX_VBV_MS)
-        return fail(why, why_len, -EINVAL, "vbv %d ms outside 0..%d", c->vbv_ms, MAX_VBV_MS);
+        return tsn_why(why, why_len, -EINVAL, "vbv %d ms outside 0..%d", c->vbv_ms, MAX_VBV_MS);
     if (c->vp8_cpu_used < -16 || c->vp8_cpu_used > 16)
-        return fail(why, why_len, -EINVAL, "vp8 cpu-used %d outside -16..16", c->vp8_cpu_used);
+        return tsn_why(why, why_len, -EINVAL, "vp8 cpu-used %d outside -16..16", c->vp8_cpu_used);
     if (c->x264_options && strlen(c->x264_options) > OPTIONS_MAX_LEN / 2)
-        return fail(why, why_len, -EINVAL, "x264 options longer than %d bytes",
-                    OPTIONS_MAX_LEN / 2);
+        return tsn_why(why, why_len, -EINVAL, "x264 options longer than %d bytes",
+                       OPTIONS_MAX_LEN / 2);
     return 0;
 }
 
@@ -144,7 +132,7 @@ static GstElement *make_x264(const struct tsn_encoder_config *c, char *why, size
 {
     GstElement *enc = gst_element_factory_make("x264enc", "enc");
     if (!enc) {
-        fail(why, why_len, -ENOENT, "no x264enc (gstreamer1.0-plugins-ugly)");
+        tsn_why(why, why_len, -ENOENT, "no x264enc (gstreamer1.0-plugins-ugly)");
         return NULL;
     }
     char opts[OPTIONS_MAX_LEN];
@@ -175,7 +163,7 @@ static GstElement *make_vp8(const struct tsn_encoder_config *c, char *why, size_
 {
     GstElement *enc = gst_element_factory_make("vp8enc", "enc");
     if (!enc) {
-        fail(why, why_len, -ENOENT, "no vp8enc (gstreamer1.0-plugins-good)");
+        tsn_why(why, why_len, -ENOENT, "no vp8enc (gstreamer1.0-plugins-good)");
         return NULL;
     }
     int vbv = vbv_ms_of(c), intra_pct = vbv * c->fps / 10;
@@ -222,7 +210,7 @@ GstElement *tsn_encoder_new(const struct tsn_encoder_config *c, char *why, size_
     GstElement *bin = gst_bin_new(NULL);
     GstElement *filter = gst_element_factory_make("capsfilter", "outcaps");
     if (!bin || !filter) {
-        fail(why, why_len, -ENOENT, "no capsfilter (gstreamer core)");
+        tsn_why(why, why_len, -ENOENT, "no capsfilter (gstreamer core)");
         goto fail_elements;
     }
     GstCaps *caps = output_caps(c);
@@ -230,11 +218,11 @@ GstElement *tsn_encoder_new(const struct tsn_encoder_config *c, char *why, size_
     gst_caps_unref(caps);
     gst_bin_add_many(GST_BIN(bin), enc, filter, NULL);
     if (!gst_element_link(enc, filter)) {
-        fail(why, why_len, -EINVAL, "encoder cannot produce the output caps");
+        tsn_why(why, why_len, -EINVAL, "encoder cannot produce the output caps");
         goto fail_bin;
     }
     if (add_ghost(bin, enc, "sink") < 0 || add_ghost(bin, filter, "src") < 0) {
-        fail(why, why_len, -ENOMEM, "cannot add ghost pads");
+        tsn_why(why, why_len, -ENOMEM, "cannot add ghost pads");
         goto fail_bin;
     }
     return bin;

@@ -20,6 +20,7 @@
 #include <gst/video/video.h>
 
 #include "encoder.h"
+#include "gst_sanitizer.h"
 #include "phantom.h"
 
 #define W            320
@@ -484,24 +485,6 @@ static void test_limiter_storm(void **state)
     assert_true(last >= last_request && last - last_request <= 300);
     assert_true(l.honoured <= 21000 / 300 + 1);
     assert_true(l.honoured >= 20000 / 310); /* requests are frequent: ~every 300 ms */
-}
-
-/* LeakSanitizer: GLib allocates its first quark block (16 KiB) in a library
- * constructor and drops it, by design, when the quark table grows (which
- * loading the x264, vpx and libav plugins does). That block is the only
- * allocation made under _dl_init here; nothing of ours runs there. GLib has
- * no frame pointers, so the suppression can only see _dl_init with the slow
- * unwinder for allocations. (Both hooks are inert without sanitizers.) */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:_dl_init\n";
-}
-
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "fast_unwind_on_malloc=0";
 }
 
 int main(void)

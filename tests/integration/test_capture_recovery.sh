@@ -82,3 +82,11 @@ up=$(now_ms)
 wait_frames_after view3 "$up" "viewer restart"
 assert_relay_alive
 say "view1: $(jq -c '{frames_decoded, reconnects, outages, latency_ms}' "$TEST_TMP/view1.stats.json")"
+
+# The new viewer made the relay ask capture for a keyframe (PLI), which the
+# encoder honoured (at most one per 500 ms).
+sleep 1.2 # capture rewrites its statistics once a second
+assert_ge "$(jq -r '.keyframe_requests' "$TEST_TMP/capture2.stats.json")" 1 \
+    "keyframe requests (PLI) that reached capture"
+assert_ge "$(jq -r '.keyframes_forced' "$TEST_TMP/capture2.stats.json")" 1 \
+    "keyframes capture forced for them"

@@ -1,15 +1,16 @@
-/* The HTTPS + WSS server (libwebsockets on the main thread): WHIP and WHEP
- * resources, /healthz, /metrics, /stream/<room>, and the /ws signalling
- * channel. Requests are routed by a table of small handlers; media work is
- * handed to the session registry, which hands peers to the media thread.
- * Stream metadata (per room, set by the capture over /ws) is kept here and
- * pushed to every joined WebSocket of the room. TLS 1.2+ only, HTTP/1.1
- * only (no h2, so WebSocket upgrades always work). */
-#include "relay.h"
+/* The HTTPS + WSS server (libwebsockets on the main thread): lws set-up,
+ * WHIP and WHEP resources, /healthz, /metrics and /stream/<room>. Requests
+ * are routed by a table of small handlers; media work is handed to the
+ * session registry, which hands peers to the media thread. The /ws
+ * signalling channel lives in ws_channel.c; this file only forwards its lws
+ * callbacks there. Stream metadata (per room, set by the capture over /ws)
+ * is kept in the per-vhost state created here. TLS 1.2+ only, HTTP/1.1 only
+ * (no h2, so WebSocket upgrades always work). */
+#include "http_int.h"
 
 #include "log.h"
-#include "sigmsg.h"
 #include "stream_meta.h"
+#include "ws_channel.h"
 
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
@@ -17,49 +18,9 @@
 #include <string.h>
 
 #define MAX_BODY_BYTES (64 * 1024)
-#define MAX_WS_QUEUE   64
 /* Rooms whose stream metadata is remembered beyond max_peers (ended streams
  * are forgotten first when it is full). */
 #define EXTRA_STREAM_ROOMS 256
-
-enum method { M_OTHER = 0, M_GET, M_POST, M_DELETE, M_OPTIONS, M_PATCH };
-
-struct ws_out {
-    char *text; /* LWS_PRE bytes of headroom, then the message */
-    size_t len;
-    struct ws_out *next;
-};
-
-/* Per-connection state, zeroed by lws. A connection is either an HTTP
- * request or, after upgrade, a WebSocket. */
-struct pss {
-    /* HTTP */
-    enum method method;
-    char path[256];
-    char auth[TSN_JWT_MAX_TOKEN + 16];
-    char *body;
-    size_t body_len;
-    int body_too_large;
-    unsigned char *resp; /* LWS_PRE headroom + body */
-    size_t resp_len;
-    /* WebSocket */
-    int joined;
-    struct tsn_claims who;
-    char *rx;
-    size_t rx_len;
-    struct ws_out *out_head, *out_tail;
-    unsigned out_count;
-    int close_after_send;          /* closing: nothing more is read or dispatched */
-    struct lws *wsi;               /* set at join, for room broadcasts */
-    struct pss *ws_prev, *ws_next; /* in vhd.joined while joined */
-};
-
-/* Per-vhost state of the protocol (lws owns the memory, we own the members).
- * Touched on the lws service thread only. */
-struct vhd {
-    struct tsn_stream_rooms *streams; /* owned */
-    struct pss *joined;               /* joined WebSockets (transfer none) */
-};
 
 struct request {
     struct tsn_relay *r;
@@ -76,27 +37,6 @@ struct reply {
     size_t body_len;
     char location[128];
 };
-
-static struct tsn_relay *relay_of(struct lws *wsi)
-{
-    return lws_context_user(lws_get_context(wsi));
-}
-
-static struct vhd *vhd_of(struct lws *wsi)
-{
-    return lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
-}
-
-#define RELAY_FULL "relay is full: try another relay or later"
-
-/* Checked before an offer is answered, so a refused client gets a clear 503
- * instead of an answer for a session the media thread will not take. */
-static int relay_full(struct tsn_relay *r)
-{
-    int64_t peers =
-        atomic_load(&r->metrics.peers_publishers) + atomic_load(&r->metrics.peers_subscribers);
-    return peers >= (int64_t)r->cfg.max_peers;
-}
 
 /* --- replies ---------------------------------------------------------- */
 
@@ -309,7 +249,7 @@ static void on_options(struct request *q, struct reply *out)
 enum { SEG_NONE = 0, SEG_ROOM, SEG_ROOM_SESSION };
 
 static const struct route {
-    enum method method;
+    enum tsn_http_method method;
     const char *prefix; /* first path segment, "" for "/" */
     int segs;           /* what follows the prefix */
     void (*handler)(struct request *, struct reply *);
@@ -391,11 +331,11 @@ static int respond(struct lws *wsi, struct pss *pss)
     return send_reply(wsi, pss, &rep);
 }
 
-static enum method method_of(struct lws *wsi)
+static enum tsn_http_method method_of(struct lws *wsi)
 {
     static const struct {
         enum lws_token_indexes tok;
-        enum method m;
+        enum tsn_http_method m;
     } map[] = {
         {WSI_TOKEN_GET_URI, M_GET},       {WSI_TOKEN_POST_URI, M_POST},
         {WSI_TOKEN_DELETE_URI, M_DELETE}, {WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
@@ -461,303 +401,6 @@ static void http_cleanup(struct pss *pss)
     pss->resp = NULL;
 }
 
-/* --- WebSocket signalling ---------------------------------------------- */
-
-static void ws_queue(struct lws *wsi, struct pss *pss, char *json)
-{
-    if (!json)
-        return;
-    size_t len = strlen(json);
-    struct ws_out *o = malloc(sizeof *o);
-    char *buf = malloc(LWS_PRE + len);
-    if (!o || !buf || pss->out_count >= MAX_WS_QUEUE) {
-        free(o);
-        free(buf);
-        free(json);
-        pss->close_after_send = 1; /* a client that never reads is cut off */
-        lws_callback_on_writable(wsi);
-        return;
-    }
-    memcpy(buf + LWS_PRE, json, len);
-    free(json);
-    *o = (struct ws_out){buf, len, NULL};
-    if (pss->out_tail)
-        pss->out_tail->next = o;
-    else
-        pss->out_head = o;
-    pss->out_tail = o;
-    pss->out_count++;
-    lws_callback_on_writable(wsi);
-}
-
-static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *reason,
-                     const struct tsn_sig_msg *m)
-{
-    ws_queue(wsi, pss,
-             tsn_sig_error(code, reason, m && m->type ? tsn_sig_type_name(m->type) : NULL,
-                           m && m->has_id ? m->id : -1));
-}
-
-/* Sends {"type":"stream",...} with the room's metadata to every joined
- * WebSocket of `room` except `skip` (nullable). Other rooms never see it. */
-static void broadcast_stream(struct vhd *v, const char *room, const struct pss *skip)
-{
-    struct tsn_stream_meta meta;
-    int live;
-    if (!tsn_stream_rooms_get(v->streams, room, &meta, &live))
-        return;
-    char *json = tsn_sig_stream(&meta, live, -1);
-    if (!json)
-        return;
-    for (struct pss *p = v->joined; p; p = p->ws_next)
-        if (p != skip && !p->close_after_send && strcmp(p->who.room, room) == 0)
-            ws_queue(p->wsi, p, strdup(json));
-    free(json);
-}
-
-/* Session registry hook: a publisher session ended (any cause). */
-static void on_publisher_end(void *user, const char *room, const char *session_id)
-{
-    struct vhd *v = user;
-    if (tsn_stream_rooms_end(v->streams, room, session_id) == 1)
-        broadcast_stream(v, room, NULL);
-}
-
-static void ws_link(struct vhd *v, struct lws *wsi, struct pss *pss)
-{
-    pss->wsi = wsi;
-    pss->ws_prev = NULL;
-    pss->ws_next = v->joined;
-    if (v->joined)
-        v->joined->ws_prev = pss;
-    v->joined = pss;
-}
-
-static void ws_unlink(struct vhd *v, struct pss *pss)
-{
-    if (pss->ws_prev)
-        pss->ws_prev->ws_next = pss->ws_next;
-    else if (v->joined == pss)
-        v->joined = pss->ws_next;
-    if (pss->ws_next)
-        pss->ws_next->ws_prev = pss->ws_prev;
-    pss->ws_prev = pss->ws_next = NULL;
-}
-
-static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
-{
-    struct tsn_relay *r = relay_of(wsi);
-    struct vhd *v = vhd_of(wsi);
-    char why[256];
-    int status =
-        tsn_auth_check(&r->auth, m->token, NULL, TSN_ROLES_ANY_MEDIA, &pss->who, why, sizeof why);
-    if (status) {
-        tsn_metric_add(&r->metrics.auth_failures, 1);
-        ws_error(wsi, pss, status, why, m);
-        pss->close_after_send = 1;
-        return;
-    }
-    pss->joined = 1;
-    ws_link(v, wsi, pss);
-    struct tsn_stream_meta meta;
-    int live = 0;
-    int have = tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live);
-    ws_queue(wsi, pss,
-             tsn_sig_welcome(pss->who.room, pss->who.sub, tsn_role_name(pss->who.role),
-                             have ? &meta : NULL, live, m->has_id ? m->id : -1));
-}
-
-static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
-{
-    struct tsn_relay *r = relay_of(wsi);
-    enum tsn_peer_kind kind = m->type == TSN_SIG_PUBLISH ? TSN_PEER_PUBLISHER : TSN_PEER_SUBSCRIBER;
-    unsigned roles = kind == TSN_PEER_PUBLISHER ? TSN_ROLES_PUBLISH : TSN_ROLES_VIEW;
-    if (!((unsigned)pss->who.role & roles)) {
-        ws_error(wsi, pss, 403, "your role may not do this", m);
-        return;
-    }
-    if (relay_full(r)) {
-        ws_error(wsi, pss, 503, RELAY_FULL, m);
-        return;
-    }
-    char *answer = malloc(32 * 1024);
-    char why[256] = "";
-    char id[TSN_SESSION_ID_LEN + 1];
-    if (!answer) {
-        ws_error(wsi, pss, 503, "out of memory", m);
-        return;
-    }
-    int status = tsn_sessions_offer(r->sessions, kind, &pss->who, m->sdp, m->sdp_len, wsi, answer,
-                                    32 * 1024, id, why, sizeof why);
-    if (status == 201)
-        ws_queue(wsi, pss, tsn_sig_answer(id, answer, m->has_id ? m->id : -1));
-    else
-        ws_error(wsi, pss, status, why, m);
-    free(answer);
-    if (status == 201 && m->has_stream) {
-        struct vhd *v = vhd_of(wsi);
-        int changed = tsn_stream_rooms_set(v->streams, pss->who.room, id, &m->stream, 0);
-        if (changed < 0)
-            tsn_warn("[http] room metadata not stored: out of memory");
-        else if (changed)
-            broadcast_stream(v, pss->who.room, NULL);
-    }
-}
-
-/* {"type":"stream"}: the capture updates its publish session's metadata.
- * The sender always gets the resulting metadata back (with its id); the
- * room's other WebSockets get it when something changed. */
-static void ws_on_stream(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
-{
-    struct tsn_relay *r = relay_of(wsi);
-    struct vhd *v = vhd_of(wsi);
-    char id[TSN_SESSION_ID_LEN + 1];
-    if (pss->who.role != TSN_ROLE_CAPTURE) {
-        ws_error(wsi, pss, 403, "only a capture token may send stream metadata", m);
-        return;
-    }
-    if (tsn_sessions_owned_publisher(r->sessions, wsi, pss->who.room, id) != 0) {
-        ws_error(wsi, pss, 403,
-                 "no active publish session on this connection: publish before sending stream "
-                 "metadata",
-                 m);
-        return;
-    }
-    int changed = tsn_stream_rooms_set(v->streams, pss->who.room, id, &m->stream, 1);
-    struct tsn_stream_meta meta;
-    int live;
-    if (changed < 0 || !tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live)) {
-        ws_error(wsi, pss, 503, "out of memory", m);
-        return;
-    }
-    ws_queue(wsi, pss, tsn_sig_stream(&meta, live, m->has_id ? m->id : -1));
-    if (changed)
-        broadcast_stream(v, pss->who.room, pss);
-}
-
-static void ws_on_stop(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
-{
-    struct tsn_relay *r = relay_of(wsi);
-    int status = tsn_sessions_delete(r->sessions, pss->who.room, m->session, NULL, wsi);
-    if (status != 204) {
-        ws_error(wsi, pss, status, status == 404 ? "no such session" : "relay is busy, try again",
-                 m);
-        return;
-    }
-    ws_queue(wsi, pss, tsn_sig_stopped(m->session, m->has_id ? m->id : -1));
-}
-
-static void ws_on_ping(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
-{
-    ws_queue(wsi, pss, tsn_sig_pong(m->has_id ? m->id : -1));
-}
-
-static const struct {
-    enum tsn_sig_type type;
-    void (*fn)(struct lws *, struct pss *, struct tsn_sig_msg *);
-} ws_handlers[] = {
-    {TSN_SIG_JOIN, ws_on_join}, {TSN_SIG_PUBLISH, ws_on_offer}, {TSN_SIG_SUBSCRIBE, ws_on_offer},
-    {TSN_SIG_STOP, ws_on_stop}, {TSN_SIG_PING, ws_on_ping},     {TSN_SIG_STREAM, ws_on_stream},
-};
-
-static void ws_dispatch(struct lws *wsi, struct pss *pss)
-{
-    struct tsn_sig_msg m;
-    char why[256];
-    if (tsn_sig_parse(pss->rx, pss->rx_len, &m, why, sizeof why) != 0) {
-        ws_error(wsi, pss, 400, why, NULL);
-        return;
-    }
-    if (!pss->joined && m.type != TSN_SIG_JOIN) {
-        ws_error(wsi, pss, 401, "send join with a token first", &m);
-    } else if (pss->joined && m.type == TSN_SIG_JOIN) {
-        ws_error(wsi, pss, 400, "already joined", &m);
-    } else {
-        for (size_t i = 0; i < sizeof ws_handlers / sizeof ws_handlers[0]; i++)
-            if (ws_handlers[i].type == m.type)
-                ws_handlers[i].fn(wsi, pss, &m);
-    }
-    tsn_sig_msg_clear(&m);
-}
-
-static int ws_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len)
-{
-    if (pss->close_after_send)
-        return 0; /* the reason was queued once; the rest is ignored */
-    if (lws_is_first_fragment(wsi))
-        pss->rx_len = 0;
-    if (pss->rx_len + len > TSN_SIG_MAX_MESSAGE) {
-        ws_error(wsi, pss, 413, "message too large", NULL);
-        pss->close_after_send = 1;
-        pss->rx_len = 0;
-        return 0;
-    }
-    char *b = realloc(pss->rx, pss->rx_len + len + 1);
-    if (!b)
-        return -1;
-    memcpy(b + pss->rx_len, in, len);
-    pss->rx = b;
-    pss->rx_len += len;
-    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
-        ws_dispatch(wsi, pss);
-        pss->rx_len = 0;
-    }
-    return 0;
-}
-
-static int ws_writeable(struct lws *wsi, struct pss *pss)
-{
-    struct ws_out *o = pss->out_head;
-    if (!o) {
-        if (pss->close_after_send) {
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
-            return -1;
-        }
-        return 0;
-    }
-    int n = lws_write(wsi, (unsigned char *)o->text + LWS_PRE, o->len, LWS_WRITE_TEXT);
-    pss->out_head = o->next;
-    if (!pss->out_head)
-        pss->out_tail = NULL;
-    pss->out_count--;
-    free(o->text);
-    free(o);
-    if (n < 0)
-        return -1;
-    if (pss->out_head || pss->close_after_send)
-        lws_callback_on_writable(wsi);
-    return 0;
-}
-
-static void ws_closed(struct lws *wsi, struct pss *pss)
-{
-    struct tsn_relay *r = relay_of(wsi);
-    struct vhd *v = vhd_of(wsi);
-    /* Unlinked first: the end of its publish session is not sent to itself. */
-    if (pss->joined && v)
-        ws_unlink(v, pss);
-    pss->joined = 0;
-    tsn_sessions_drop_owner(r->sessions, wsi);
-    while (pss->out_head) {
-        struct ws_out *o = pss->out_head;
-        pss->out_head = o->next;
-        free(o->text);
-        free(o);
-    }
-    free(pss->rx);
-    pss->rx = NULL;
-    atomic_fetch_sub(&r->metrics.ws_clients, 1);
-}
-
-/* Session notifications for WebSocket owners (called from the event pump). */
-static void notify_owner(void *owner, const char *session_id, const char *state, const char *reason)
-{
-    struct lws *wsi = owner;
-    struct pss *pss = lws_wsi_user(wsi);
-    if (pss)
-        ws_queue(wsi, pss, tsn_sig_session_state(session_id, state, reason));
-}
-
 static void pump_media_events(struct tsn_relay *r)
 {
     struct tsn_media_event ev;
@@ -766,14 +409,6 @@ static void pump_media_events(struct tsn_relay *r)
 }
 
 /* --- the lws protocol ---------------------------------------------------- */
-
-static int is_ws_path(struct lws *wsi)
-{
-    char uri[64];
-    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
-        return 0;
-    return strcmp(uri, "/ws") == 0;
-}
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
@@ -798,17 +433,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             http_cleanup(pss);
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        return is_ws_path(wsi) ? 0 : -1;
+        return tsn_ws_channel_accept(wsi);
     case LWS_CALLBACK_ESTABLISHED:
-        memset(pss, 0, sizeof *pss);
-        atomic_fetch_add(&relay_of(wsi)->metrics.ws_clients, 1);
+        tsn_ws_channel_established(wsi, pss);
         return 0;
     case LWS_CALLBACK_RECEIVE:
-        return ws_receive(wsi, pss, in, len);
+        return tsn_ws_channel_receive(wsi, pss, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return ws_writeable(wsi, pss);
+        return tsn_ws_channel_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED:
-        ws_closed(wsi, pss);
+        tsn_ws_channel_closed(wsi, pss);
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         pump_media_events(lws_context_user(lws_get_context(wsi)));
@@ -881,7 +515,8 @@ int tsn_http_start(struct tsn_relay *r)
         return -1;
     }
     tsn_sessions_free(r->sessions);
-    r->sessions = tsn_sessions_new(&r->cfg, r->media, r->dtls_fingerprint, notify_owner);
+    r->sessions =
+        tsn_sessions_new(&r->cfg, r->media, r->dtls_fingerprint, tsn_ws_channel_notify_owner);
     if (!r->sessions)
         return -1;
     struct vhd *v = vhd_create(r);
@@ -889,7 +524,7 @@ int tsn_http_start(struct tsn_relay *r)
         tsn_err("[http] out of memory for the per-vhost state");
         return -1;
     }
-    tsn_sessions_on_publisher_end(r->sessions, on_publisher_end, v);
+    tsn_sessions_on_publisher_end(r->sessions, tsn_ws_channel_publisher_end, v);
     return 0;
 }
 

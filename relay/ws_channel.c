@@ -1,0 +1,335 @@
+/* The /ws signalling channel: per-connection WebSocket state, a dispatch
+ * table of small handlers (join, publish/subscribe, stream, stop, ping), a
+ * bounded outgoing queue per connection (a client that never reads is cut
+ * off), and the push of a room's stream metadata to the joined WebSockets of
+ * that room. Offers go to the session registry like WHIP/WHEP ones. It does
+ * not own the lws context, the route table or the per-vhost state (http.c
+ * creates and frees those), nor parse messages (sigmsg.c). */
+#include "ws_channel.h"
+
+#include "http_int.h"
+#include "log.h"
+#include "sigmsg.h"
+#include "stream_meta.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_WS_QUEUE 64
+
+struct ws_out {
+    char *text; /* LWS_PRE bytes of headroom, then the message */
+    size_t len;
+    struct ws_out *next;
+};
+
+static void ws_queue(struct lws *wsi, struct pss *pss, char *json)
+{
+    if (!json)
+        return;
+    size_t len = strlen(json);
+    struct ws_out *o = malloc(sizeof *o);
+    char *buf = malloc(LWS_PRE + len);
+    if (!o || !buf || pss->out_count >= MAX_WS_QUEUE) {
+        free(o);
+        free(buf);
+        free(json);
+        pss->close_after_send = 1; /* a client that never reads is cut off */
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    memcpy(buf + LWS_PRE, json, len);
+    free(json);
+    *o = (struct ws_out){buf, len, NULL};
+    if (pss->out_tail)
+        pss->out_tail->next = o;
+    else
+        pss->out_head = o;
+    pss->out_tail = o;
+    pss->out_count++;
+    lws_callback_on_writable(wsi);
+}
+
+static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *reason,
+                     const struct tsn_sig_msg *m)
+{
+    ws_queue(wsi, pss,
+             tsn_sig_error(code, reason, m && m->type ? tsn_sig_type_name(m->type) : NULL,
+                           m && m->has_id ? m->id : -1));
+}
+
+/* Sends {"type":"stream",...} with the room's metadata to every joined
+ * WebSocket of `room` except `skip` (nullable). Other rooms never see it. */
+static void broadcast_stream(struct vhd *v, const char *room, const struct pss *skip)
+{
+    struct tsn_stream_meta meta;
+    int live;
+    if (!tsn_stream_rooms_get(v->streams, room, &meta, &live))
+        return;
+    char *json = tsn_sig_stream(&meta, live, -1);
+    if (!json)
+        return;
+    for (struct pss *p = v->joined; p; p = p->ws_next)
+        if (p != skip && !p->close_after_send && strcmp(p->who.room, room) == 0)
+            ws_queue(p->wsi, p, strdup(json));
+    free(json);
+}
+
+/* Session registry hook: a publisher session ended (any cause). */
+void tsn_ws_channel_publisher_end(void *user, const char *room, const char *session_id)
+{
+    struct vhd *v = user;
+    if (tsn_stream_rooms_end(v->streams, room, session_id) == 1)
+        broadcast_stream(v, room, NULL);
+}
+
+static void ws_link(struct vhd *v, struct lws *wsi, struct pss *pss)
+{
+    pss->wsi = wsi;
+    pss->ws_prev = NULL;
+    pss->ws_next = v->joined;
+    if (v->joined)
+        v->joined->ws_prev = pss;
+    v->joined = pss;
+}
+
+static void ws_unlink(struct vhd *v, struct pss *pss)
+{
+    if (pss->ws_prev)
+        pss->ws_prev->ws_next = pss->ws_next;
+    else if (v->joined == pss)
+        v->joined = pss->ws_next;
+    if (pss->ws_next)
+        pss->ws_next->ws_prev = pss->ws_prev;
+    pss->ws_prev = pss->ws_next = NULL;
+}
+
+static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
+    char why[256];
+    int status =
+        tsn_auth_check(&r->auth, m->token, NULL, TSN_ROLES_ANY_MEDIA, &pss->who, why, sizeof why);
+    if (status) {
+        tsn_metric_add(&r->metrics.auth_failures, 1);
+        ws_error(wsi, pss, status, why, m);
+        pss->close_after_send = 1;
+        return;
+    }
+    pss->joined = 1;
+    ws_link(v, wsi, pss);
+    struct tsn_stream_meta meta;
+    int live = 0;
+    int have = tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live);
+    ws_queue(wsi, pss,
+             tsn_sig_welcome(pss->who.room, pss->who.sub, tsn_role_name(pss->who.role),
+                             have ? &meta : NULL, live, m->has_id ? m->id : -1));
+}
+
+static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    enum tsn_peer_kind kind = m->type == TSN_SIG_PUBLISH ? TSN_PEER_PUBLISHER : TSN_PEER_SUBSCRIBER;
+    unsigned roles = kind == TSN_PEER_PUBLISHER ? TSN_ROLES_PUBLISH : TSN_ROLES_VIEW;
+    if (!((unsigned)pss->who.role & roles)) {
+        ws_error(wsi, pss, 403, "your role may not do this", m);
+        return;
+    }
+    if (relay_full(r)) {
+        ws_error(wsi, pss, 503, RELAY_FULL, m);
+        return;
+    }
+    char *answer = malloc(32 * 1024);
+    char why[256] = "";
+    char id[TSN_SESSION_ID_LEN + 1];
+    if (!answer) {
+        ws_error(wsi, pss, 503, "out of memory", m);
+        return;
+    }
+    int status = tsn_sessions_offer(r->sessions, kind, &pss->who, m->sdp, m->sdp_len, wsi, answer,
+                                    32 * 1024, id, why, sizeof why);
+    if (status == 201)
+        ws_queue(wsi, pss, tsn_sig_answer(id, answer, m->has_id ? m->id : -1));
+    else
+        ws_error(wsi, pss, status, why, m);
+    free(answer);
+    if (status == 201 && m->has_stream) {
+        struct vhd *v = vhd_of(wsi);
+        int changed = tsn_stream_rooms_set(v->streams, pss->who.room, id, &m->stream, 0);
+        if (changed < 0)
+            tsn_warn("[http] room metadata not stored: out of memory");
+        else if (changed)
+            broadcast_stream(v, pss->who.room, NULL);
+    }
+}
+
+/* {"type":"stream"}: the capture updates its publish session's metadata.
+ * The sender always gets the resulting metadata back (with its id); the
+ * room's other WebSockets get it when something changed. */
+static void ws_on_stream(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
+    char id[TSN_SESSION_ID_LEN + 1];
+    if (pss->who.role != TSN_ROLE_CAPTURE) {
+        ws_error(wsi, pss, 403, "only a capture token may send stream metadata", m);
+        return;
+    }
+    if (tsn_sessions_owned_publisher(r->sessions, wsi, pss->who.room, id) != 0) {
+        ws_error(wsi, pss, 403,
+                 "no active publish session on this connection: publish before sending stream "
+                 "metadata",
+                 m);
+        return;
+    }
+    int changed = tsn_stream_rooms_set(v->streams, pss->who.room, id, &m->stream, 1);
+    struct tsn_stream_meta meta;
+    int live;
+    if (changed < 0 || !tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live)) {
+        ws_error(wsi, pss, 503, "out of memory", m);
+        return;
+    }
+    ws_queue(wsi, pss, tsn_sig_stream(&meta, live, m->has_id ? m->id : -1));
+    if (changed)
+        broadcast_stream(v, pss->who.room, pss);
+}
+
+static void ws_on_stop(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    int status = tsn_sessions_delete(r->sessions, pss->who.room, m->session, NULL, wsi);
+    if (status != 204) {
+        ws_error(wsi, pss, status, status == 404 ? "no such session" : "relay is busy, try again",
+                 m);
+        return;
+    }
+    ws_queue(wsi, pss, tsn_sig_stopped(m->session, m->has_id ? m->id : -1));
+}
+
+static void ws_on_ping(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    ws_queue(wsi, pss, tsn_sig_pong(m->has_id ? m->id : -1));
+}
+
+static const struct {
+    enum tsn_sig_type type;
+    void (*fn)(struct lws *, struct pss *, struct tsn_sig_msg *);
+} ws_handlers[] = {
+    {TSN_SIG_JOIN, ws_on_join}, {TSN_SIG_PUBLISH, ws_on_offer}, {TSN_SIG_SUBSCRIBE, ws_on_offer},
+    {TSN_SIG_STOP, ws_on_stop}, {TSN_SIG_PING, ws_on_ping},     {TSN_SIG_STREAM, ws_on_stream},
+};
+
+static void ws_dispatch(struct lws *wsi, struct pss *pss)
+{
+    struct tsn_sig_msg m;
+    char why[256];
+    if (tsn_sig_parse(pss->rx, pss->rx_len, &m, why, sizeof why) != 0) {
+        ws_error(wsi, pss, 400, why, NULL);
+        return;
+    }
+    if (!pss->joined && m.type != TSN_SIG_JOIN) {
+        ws_error(wsi, pss, 401, "send join with a token first", &m);
+    } else if (pss->joined && m.type == TSN_SIG_JOIN) {
+        ws_error(wsi, pss, 400, "already joined", &m);
+    } else {
+        for (size_t i = 0; i < sizeof ws_handlers / sizeof ws_handlers[0]; i++)
+            if (ws_handlers[i].type == m.type)
+                ws_handlers[i].fn(wsi, pss, &m);
+    }
+    tsn_sig_msg_clear(&m);
+}
+
+int tsn_ws_channel_accept(struct lws *wsi)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0)
+        return -1;
+    return strcmp(uri, "/ws") == 0 ? 0 : -1;
+}
+
+void tsn_ws_channel_established(struct lws *wsi, struct pss *pss)
+{
+    memset(pss, 0, sizeof *pss);
+    atomic_fetch_add(&relay_of(wsi)->metrics.ws_clients, 1);
+}
+
+int tsn_ws_channel_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len)
+{
+    if (pss->close_after_send)
+        return 0; /* the reason was queued once; the rest is ignored */
+    if (lws_is_first_fragment(wsi))
+        pss->rx_len = 0;
+    if (pss->rx_len + len > TSN_SIG_MAX_MESSAGE) {
+        ws_error(wsi, pss, 413, "message too large", NULL);
+        pss->close_after_send = 1;
+        pss->rx_len = 0;
+        return 0;
+    }
+    char *b = realloc(pss->rx, pss->rx_len + len + 1);
+    if (!b)
+        return -1;
+    memcpy(b + pss->rx_len, in, len);
+    pss->rx = b;
+    pss->rx_len += len;
+    if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+        ws_dispatch(wsi, pss);
+        pss->rx_len = 0;
+    }
+    return 0;
+}
+
+int tsn_ws_channel_writeable(struct lws *wsi, struct pss *pss)
+{
+    struct ws_out *o = pss->out_head;
+    if (!o) {
+        if (pss->close_after_send) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+            return -1;
+        }
+        return 0;
+    }
+    int n = lws_write(wsi, (unsigned char *)o->text + LWS_PRE, o->len, LWS_WRITE_TEXT);
+    pss->out_head = o->next;
+    if (!pss->out_head)
+        pss->out_tail = NULL;
+    pss->out_count--;
+    free(o->text);
+    free(o);
+    if (n < 0)
+        return -1;
+    if (pss->out_head || pss->close_after_send)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void tsn_ws_channel_closed(struct lws *wsi, struct pss *pss)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
+    /* Unlinked first: the end of its publish session is not sent to itself. */
+    if (pss->joined && v)
+        ws_unlink(v, pss);
+    pss->joined = 0;
+    tsn_sessions_drop_owner(r->sessions, wsi);
+    while (pss->out_head) {
+        struct ws_out *o = pss->out_head;
+        pss->out_head = o->next;
+        free(o->text);
+        free(o);
+    }
+    free(pss->rx);
+    pss->rx = NULL;
+    atomic_fetch_sub(&r->metrics.ws_clients, 1);
+}
+
+/* Session notifications for WebSocket owners (called from the event pump). */
+void tsn_ws_channel_notify_owner(void *owner, const char *session_id, const char *state,
+                                 const char *reason)
+{
+    struct lws *wsi = owner;
+    struct pss *pss = lws_wsi_user(wsi);
+    if (pss)
+        ws_queue(wsi, pss, tsn_sig_session_state(session_id, state, reason));
+}

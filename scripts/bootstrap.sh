@@ -9,7 +9,7 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice
-  clang-14 libclang-rt-14-dev iproute2 util-linux jq openssl
+  clang-14 libclang-rt-14-dev iproute2 util-linux jq openssl xvfb xauth
 )
 
 missing=()

@@ -143,6 +143,14 @@ static int open_clip(struct tsn_source *s, const struct tsn_capture_opts *o, cha
 
 /* ---- V4L2 ---- */
 
+/* The test seam of tsn_source_set_v4l2_ops(); NULL: the system ops. */
+static _Atomic(const struct tsn_v4l2_ops *) v4l2_ops_for_tests;
+
+void tsn_source_set_v4l2_ops(const struct tsn_v4l2_ops *ops)
+{
+    atomic_store(&v4l2_ops_for_tests, ops);
+}
+
 static void v4l2_frame(const struct tsn_v4l2_frame *f, void *user)
 {
     struct tsn_source *s = user;
@@ -197,7 +205,9 @@ static void v4l2_state(const struct tsn_v4l2_event *ev, void *user)
 static int open_v4l2(struct tsn_source *s, const struct tsn_capture_opts *o, int *exit_code,
                      char *why, size_t why_len)
 {
-    const struct tsn_v4l2_ops *ops = tsn_v4l2_ops_system();
+    const struct tsn_v4l2_ops *ops = atomic_load(&v4l2_ops_for_tests);
+    if (!ops)
+        ops = tsn_v4l2_ops_system();
     if (!o->wait_for_device) {
         int rc = tsn_v4l2_probe(o->source_path, ops, why, why_len);
         if (rc != 0) {

@@ -16,6 +16,7 @@
 #include "capture_cli.h"
 
 struct tsn_source;
+struct tsn_v4l2_ops;
 
 /* A frame: `buf` (transfer full) holds the pixels in `caps` (transfer none,
  * valid during the call); called on the source's thread. */
@@ -47,5 +48,12 @@ void tsn_source_info(const struct tsn_source *s, struct tsn_source_info *out);
 uint64_t tsn_source_frames(const struct tsn_source *s);
 /* Stops the thread; no callback runs after it returns. NULL is a no-op. */
 void tsn_source_free(struct tsn_source *s);
+
+/* For tests only (the program never calls it): the V4L2 device ops that
+ * sources made from now on use, e.g. a fake device (tests/unit/mock_v4l2.h).
+ * Process-wide; ops (transfer none) must outlive every source made while it
+ * is set. NULL restores the system ops. Call it between sources, not while
+ * another thread runs tsn_source_new. */
+void tsn_source_set_v4l2_ops(const struct tsn_v4l2_ops *ops);
 
 #endif

@@ -11,6 +11,7 @@
 #include <gst/video/video.h>
 
 #define PULL_TIMEOUT_NS (10 * GST_SECOND)
+#define PULL_SLICE_NS   (50 * GST_MSECOND)
 
 void tsn_clip_free(struct tsn_clip *clip)
 {
@@ -57,22 +58,35 @@ static int take_caps(struct tsn_clip *clip, GstSample *sample, char *why, size_t
     return 0;
 }
 
+/* The next sample in *out (NULL at EOS), or -EINVAL for an error on the
+ * bus, or -ETIMEDOUT. An error does not wake appsink, so it is pulled in
+ * short slices with a look at the bus between them. */
+static int pull_one(GstElement *pipeline, GstAppSink *sink, GstSample **out, char *why,
+                    size_t why_len)
+{
+    for (GstClockTime waited = 0; waited < PULL_TIMEOUT_NS; waited += PULL_SLICE_NS) {
+        *out = gst_app_sink_try_pull_sample(sink, PULL_SLICE_NS);
+        if (*out || gst_app_sink_is_eos(sink))
+            return 0;
+        if (bus_error(pipeline, why, why_len))
+            return -EINVAL;
+    }
+    snprintf(why, why_len, "decoding the clip timed out");
+    return -ETIMEDOUT;
+}
+
 static int pull_all(GstElement *pipeline, GstAppSink *sink, struct tsn_clip *clip, size_t max_bytes,
                     char *why, size_t why_len)
 {
     size_t total = 0, cap = 0;
     for (;;) {
-        GstSample *s = gst_app_sink_try_pull_sample(sink, PULL_TIMEOUT_NS);
-        if (!s) {
-            if (bus_error(pipeline, why, why_len))
-                return -EINVAL;
-            if (!gst_app_sink_is_eos(sink)) {
-                snprintf(why, why_len, "decoding the clip timed out");
-                return -ETIMEDOUT;
-            }
-            break;
-        }
-        int rc = clip->caps ? 0 : take_caps(clip, s, why, why_len);
+        GstSample *s;
+        int rc = pull_one(pipeline, sink, &s, why, why_len);
+        if (rc)
+            return rc;
+        if (!s)
+            break; /* EOS */
+        rc = clip->caps ? 0 : take_caps(clip, s, why, why_len);
         GstBuffer *b = gst_sample_get_buffer(s);
         if (rc == 0 && b) {
             total += gst_buffer_get_size(b);

@@ -29,7 +29,9 @@ struct tsn_source {
     GstCaps *v4l2_caps; /* caps of the format the device streams now */
     tsn_source_failed_cb failed;
     GThread *thread;
-    gint stop;
+    gint stop;        /* atomic; set under stop_lock */
+    GMutex stop_lock; /* with stop_cond: wakes the pacing thread to stop */
+    GCond stop_cond;
     atomic_uint_fast64_t frames;
 };
 
@@ -91,8 +93,15 @@ static gpointer pace(gpointer data)
         if ((now.tv_sec - next.tv_sec) * 1000000000LL + (now.tv_nsec - next.tv_nsec) >
             period_ns * 4)
             next = now;
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+        /* Sleep until the deadline, or until tsn_source_free asks to stop
+         * (a 1 fps source must not take a second to stop). g_get_monotonic_time
+         * is CLOCK_MONOTONIC in microseconds. */
+        gint64 deadline_us = (gint64)next.tv_sec * 1000000 + next.tv_nsec / 1000;
+        g_mutex_lock(&s->stop_lock);
+        while (!g_atomic_int_get(&s->stop) &&
+               g_cond_wait_until(&s->stop_cond, &s->stop_lock, deadline_us))
             ;
+        g_mutex_unlock(&s->stop_lock);
     }
     return NULL;
 }
@@ -239,6 +248,8 @@ struct tsn_source *tsn_source_new(const struct tsn_capture_opts *o, tsn_source_f
 {
     struct tsn_source *s = g_new0(struct tsn_source, 1);
     g_mutex_init(&s->v4l2_lock);
+    g_mutex_init(&s->stop_lock);
+    g_cond_init(&s->stop_cond);
     s->failed = failed;
     s->cb = cb;
     s->user = user;
@@ -297,7 +308,10 @@ void tsn_source_free(struct tsn_source *s)
     if (!s)
         return;
     if (s->thread) {
+        g_mutex_lock(&s->stop_lock);
         g_atomic_int_set(&s->stop, 1);
+        g_cond_signal(&s->stop_cond);
+        g_mutex_unlock(&s->stop_lock);
         g_thread_join(s->thread);
     }
     if (s->v4l2) {
@@ -311,5 +325,7 @@ void tsn_source_free(struct tsn_source *s)
     if (s->v4l2_caps)
         gst_caps_unref(s->v4l2_caps);
     g_mutex_clear(&s->v4l2_lock);
+    g_mutex_clear(&s->stop_lock);
+    g_cond_clear(&s->stop_cond);
     g_free(s);
 }

@@ -7,8 +7,8 @@
  * empty file and a text file give a negative errno and a reason, promptly;
  * the max_bytes limit is exact (-EFBIG one byte below the decoded size).
  *
- * The clips are found through TSN_CLIPS, else by walking up from this
- * program's path to tests/data/ultrasound; a missing clip fails the test. */
+ * The clips are found through TSN_CLIPS, else in the source tree
+ * (test_clips.h); a missing clip fails the test. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +30,7 @@
 
 #include "clip.h"
 #include "gst_sanitizer.h"
+#include "test_clips.h"
 
 #define BONE             "BoneUltrasound_L14_ffv1.mkv"
 #define USTC             "USTC_FrameGrabber_ffv1.mkv"
@@ -40,43 +41,11 @@
  * timeout: generous for a loaded machine and sanitizers, far below 10 s. */
 #define PROMPT_MS 3000
 
-static char clips_dir[PATH_MAX + 64];
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int has_clips(const char *dir)
-{
-    char p[PATH_MAX + 128];
-    snprintf(p, sizeof p, "%s/" BONE, dir);
-    return access(p, R_OK) == 0;
-}
-
-/* TSN_CLIPS, else tests/data/ultrasound in a directory above this binary
- * (build/<flavour>/tests/test_clip sits inside the source tree). */
-static int find_clips(void)
-{
-    const char *env = getenv("TSN_CLIPS");
-    if (env && *env) {
-        snprintf(clips_dir, sizeof clips_dir, "%s", env);
-        return has_clips(clips_dir) ? 0 : -ENOENT;
-    }
-    char dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n <= 0)
-        return -errno;
-    dir[n] = '\0';
-    for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
-        *slash = '\0';
-        snprintf(clips_dir, sizeof clips_dir, "%s/tests/data/ultrasound", dir);
-        if (has_clips(clips_dir))
-            return 0;
-    }
-    return -ENOENT;
 }
 
 static const char *clip_path(const char *name)

@@ -14,8 +14,8 @@
  *     exit code 5; a device that fails at start fires the failed callback.
  *
  * Timing checks are loose on purpose (a loaded machine, sanitizers). The
- * clips are found through TSN_CLIPS, else by walking up from this program's
- * path to tests/data/ultrasound; a missing clip fails the test. */
+ * clips are found through TSN_CLIPS, else in the source tree (test_clips.h);
+ * a missing clip fails the test. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -37,6 +37,7 @@
 #include "clip.h"
 #include "exit_codes.h"
 #include "gst_sanitizer.h"
+#include "test_clips.h"
 #include "log.h"
 #include "mock_v4l2.h"
 #include "phantom.h"
@@ -50,8 +51,6 @@
 /* The fake device's timestamps are made this much older than DQBUF time,
  * so a capture time taken from the device is told apart from "now". */
 #define DEVICE_AGE_US 300000
-
-static char clips_dir[PATH_MAX + 64];
 
 /* What the callbacks saw; written on the source's thread. */
 struct rec {
@@ -87,38 +86,6 @@ static int64_t now_us(clockid_t clock)
     struct timespec ts;
     clock_gettime(clock, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ---- finding the clips ---- */
-
-static int has_clips(const char *dir)
-{
-    char p[PATH_MAX + 128];
-    snprintf(p, sizeof p, "%s/" BONE, dir);
-    return access(p, R_OK) == 0;
-}
-
-/* TSN_CLIPS, else tests/data/ultrasound in a directory above this binary
- * (build/<flavour>/tests/test_source sits inside the source tree). */
-static int find_clips(void)
-{
-    const char *env = getenv("TSN_CLIPS");
-    if (env && *env) {
-        snprintf(clips_dir, sizeof clips_dir, "%s", env);
-        return has_clips(clips_dir) ? 0 : -ENOENT;
-    }
-    char dir[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-    if (n <= 0)
-        return -errno;
-    dir[n] = '\0';
-    for (char *slash = strrchr(dir, '/'); slash; slash = strrchr(dir, '/')) {
-        *slash = '\0';
-        snprintf(clips_dir, sizeof clips_dir, "%s/tests/data/ultrasound", dir);
-        if (has_clips(clips_dir))
-            return 0;
-    }
-    return -ENOENT;
 }
 
 /* "file:<clips>/<name>", in a buffer of its own per call site. */

@@ -1,0 +1,497 @@
+// The web viewer's controller: joins a room with a token (from the link's
+// fragment or the join form), subscribes over the relay's WebSocket, shows
+// the video, and keeps the page's state honest: "connecting", "live",
+// "waiting for the stream", "reconnecting" or "error" (#state), one clear
+// sentence in #error. A lost relay (socket closed, pings unanswered, media
+// failed, session ended) is retried with backoff (200 ms doubling to 2 s)
+// and everything is rebuilt; a refused token stops for good. It also keeps
+// the statistics behind window.telesono.stats(). The DOM is drawn by ui.js,
+// the offer and latency by player.js, the counters by stats.js.
+
+import { Signalling, SignallingError, relayWsUrl } from './signalling.js';
+import { Player } from './player.js';
+import { Ring, StatsSampler, round1 } from './stats.js';
+import * as ui from './ui.js';
+
+const BACKOFF_FIRST_MS = 200;
+const BACKOFF_MAX_MS = 2000;
+const DISCONNECTED_GRACE_MS = 4000; // ICE "disconnected" this long = lost
+const LATENCY_WINDOW = 600; // samples for p50/p95 (20 s at 30 fps)
+const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+class LocalError extends Error {}
+
+const zeroCounters = () => ({
+  framesDecoded: 0, packetsLost: 0, fps: null, bitrateKbps: null, rttMs: null, jitterMs: null,
+  jitterBufferMs: null, width: null, height: null, codec: '', freezeCount: 0, nackCount: 0, pliCount: 0,
+});
+
+class App {
+  state = '';
+  token = '';
+  room = '';
+  gen = 0; // bumped by every (re)connection, leave and fatal error: stale callbacks compare
+  sig = null;
+  player = null;
+  sampler = null;
+  sessionId = '';
+  subscribed = false;
+  fatal = '';
+  retryTimer = 0;
+  attempts = 0;
+  everJoined = false;
+  hadLoss = false;
+  stream = null;
+  streamEndedAt = 0;
+  participants = undefined;
+  you = null;
+  pcState = 'new';
+  disconnectedTimer = 0;
+  lastFrameAt = 0;
+  lastDecodeAt = 0;
+  joinStartedAt = 0;
+  attemptStartedAt = 0;
+  attemptFirstFrame = false;
+  joinToFirstFrameMs = null;
+  lastJoinToFirstFrameMs = null;
+  reconnects = 0;
+  latency = new Ring(LATENCY_WINDOW);
+  latencySource = '';
+  receiveLatency = new Ring(LATENCY_WINDOW); // capture -> last packet received
+  base = { framesDecoded: 0, packetsLost: 0 }; // counters of earlier connections
+  cur = zeroCounters();
+
+  start() {
+    setInterval(() => this.updateState(), 250);
+    setInterval(() => this.pollStats(), 1000);
+    ui.renderStats(this.snapshot());
+  }
+
+  join(room, token) {
+    this.leave(false);
+    this.token = token;
+    this.room = room;
+    this.fatal = '';
+    this.everJoined = false;
+    this.hadLoss = false;
+    this.attempts = 0;
+    this.reconnects = 0;
+    this.latency = new Ring(LATENCY_WINDOW);
+    this.receiveLatency = new Ring(LATENCY_WINDOW);
+    this.base = { framesDecoded: 0, packetsLost: 0 };
+    this.cur = zeroCounters();
+    this.joinToFirstFrameMs = null;
+    this.lastJoinToFirstFrameMs = null;
+    this.joinStartedAt = performance.now();
+    ui.setError('');
+    ui.setRoom(room, null);
+    ui.showJoinForm(false);
+    this.connect();
+  }
+
+  async connect() {
+    const gen = ++this.gen;
+    this.teardown();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    this.attemptStartedAt = performance.now();
+    this.attemptFirstFrame = false;
+    this.updateState();
+    const stale = () => gen !== this.gen;
+    const sig = new Signalling(relayWsUrl());
+    this.sig = sig;
+    sig.addEventListener('push', (e) => { if (!stale()) this.onPush(e.detail); });
+    sig.addEventListener('close', (e) => { if (!stale()) this.lost(e.detail.reason); });
+    try {
+      await sig.open();
+      if (stale()) return;
+      const welcome = await sig.request({ type: 'join', token: this.token });
+      if (stale()) return;
+      this.onWelcome(welcome);
+      sig.startKeepalive();
+      await this.subscribe(gen);
+      if (stale()) return;
+      if (this.hadLoss) this.reconnects++;
+      this.hadLoss = false;
+      this.attempts = 0;
+      ui.setError('');
+      this.updateState();
+    } catch (e) {
+      if (!stale()) this.fail(e);
+    }
+  }
+
+  async subscribe(gen) {
+    const player = new Player(ui.els.video);
+    this.player = player;
+    player.addEventListener('frame', (e) => { if (gen === this.gen) this.onFrame(e.detail); });
+    player.addEventListener('state', (e) => { if (gen === this.gen) this.onPcState(e.detail); });
+    const offer = await player.createOffer();
+    if (gen !== this.gen) return;
+    const ans = await this.sig.request({ type: 'subscribe', sdp: offer });
+    if (gen !== this.gen) return;
+    this.sessionId = ans.session;
+    await player.acceptAnswer(ans.sdp);
+    if (gen !== this.gen) return;
+    this.sampler = new StatsSampler(player.pc);
+    this.subscribed = true;
+    ui.renderMeta(this.stream, player.codec);
+  }
+
+  onWelcome(m) {
+    if (this.room && m.room !== this.room) {
+      throw new LocalError(`The token is for room “${m.room}”, not “${this.room}”: ask for a token for this room.`);
+    }
+    this.room = m.room;
+    this.you = m.you || null;
+    this.everJoined = true;
+    this.setStream(m.stream || null);
+    this.participants = Array.isArray(m.participants) ? m.participants : undefined;
+    ui.setRoom(this.room, this.you);
+    ui.renderParticipants(this.participants, this.you);
+  }
+
+  setStream(s) {
+    const wasLive = this.stream && this.stream.live !== false;
+    this.stream = s;
+    if (s && s.live === false && (wasLive || !this.streamEndedAt)) this.streamEndedAt = performance.now();
+    ui.renderMeta(s, this.player ? this.player.codec : '');
+  }
+
+  onPush(m) {
+    switch (m.type) {
+      case 'stream':
+        this.setStream(m.stream || null);
+        // A publisher with the other codec sends this subscriber nothing
+        // (docs/protocol.md, WHEP): subscribe again so the relay picks it.
+        if (m.stream && m.stream.live && m.stream.codec && this.player && this.player.codec &&
+            m.stream.codec !== this.player.codec) {
+          this.restart();
+          return;
+        }
+        break;
+      case 'presence':
+        this.participants = Array.isArray(m.participants) ? m.participants : [];
+        ui.renderParticipants(this.participants, this.you);
+        break;
+      case 'session':
+        if (m.session === this.sessionId && m.state === 'closed') {
+          this.lost(`the relay ended the video session: ${m.reason || 'no reason given'}`);
+          return;
+        }
+        break;
+      default:
+        break; // pushed errors without an id, future messages: nothing to do
+    }
+    this.updateState();
+  }
+
+  onPcState(s) {
+    this.pcState = s;
+    clearTimeout(this.disconnectedTimer);
+    this.disconnectedTimer = 0;
+    if (s === 'failed') {
+      this.lost('the media connection failed');
+      return;
+    }
+    if (s === 'disconnected') {
+      this.disconnectedTimer = setTimeout(() => this.lost('the media connection was interrupted'),
+        DISCONNECTED_GRACE_MS);
+    }
+    this.updateState();
+  }
+
+  onFrame(f) {
+    const now = performance.now();
+    this.lastFrameAt = now;
+    if (!this.attemptFirstFrame) {
+      this.attemptFirstFrame = true;
+      this.lastJoinToFirstFrameMs = round1(f.now - this.attemptStartedAt);
+      if (this.joinToFirstFrameMs === null) this.joinToFirstFrameMs = round1(f.now - this.joinStartedAt);
+      this.pollStats(); // framesDecoded shows up at once, not a second later
+    }
+    if (f.latencyMs) {
+      this.latency.push(f.latencyMs.ms);
+      this.latencySource = f.latencyMs.source;
+    }
+    if (f.receiveMs) this.receiveLatency.push(f.receiveMs.ms);
+    if (this.state !== 'live') this.updateState();
+  }
+
+  // A failure of the current attempt, before or after it was up.
+  fail(e) {
+    if (e instanceof LocalError) {
+      this.stopWithError(e.message);
+      return;
+    }
+    if (e instanceof SignallingError && e.code) {
+      if (e.code === 401 || e.code === 403 || e.ref === 'join') {
+        this.stopWithError(`The relay refused the token: ${e.reason}`);
+        return;
+      }
+      if (e.code === 400 || e.code === 406 || e.code === 413) {
+        this.stopWithError(`The relay cannot send this stream to this browser: ${e.reason}`);
+        return;
+      }
+      this.lost(`${e.reason} (${e.code})`); // 404, 503: try again
+      return;
+    }
+    this.lost(e && e.message ? e.message : String(e));
+  }
+
+  // The relay is gone or the media broke: rebuild everything after a backoff.
+  lost(reason) {
+    if (this.fatal || !this.token || this.retryTimer) return;
+    this.gen++;
+    this.teardown();
+    if (this.everJoined) this.hadLoss = true;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempts);
+    this.attempts++;
+    const what = this.everJoined ? 'Lost the connection to the relay' : 'Cannot reach the relay';
+    ui.setError(`${what} (${reason}). Reconnecting automatically…`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = 0;
+      this.connect();
+    }, delay);
+    this.updateState();
+  }
+
+  // Subscribe again at once, without an error (codec change).
+  restart() {
+    this.gen++;
+    this.teardown();
+    this.connect();
+  }
+
+  reconnectNow() {
+    if (!this.token) {
+      ui.showJoinForm(true, this.room);
+      return;
+    }
+    this.fatal = '';
+    this.attempts = 0;
+    if (this.everJoined) this.hadLoss = true;
+    ui.setError('');
+    this.connect();
+  }
+
+  stopWithError(msg) {
+    this.gen++;
+    this.teardown();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    this.fatal = msg;
+    ui.setError(msg);
+    this.updateState();
+    ui.showJoinForm(true, this.room);
+  }
+
+  leave(showForm = true) {
+    this.gen++;
+    this.teardown();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    this.token = '';
+    this.fatal = '';
+    this.stream = null;
+    this.participants = undefined;
+    this.you = null;
+    ui.els.video.srcObject = null;
+    if (showForm) {
+      ui.setError('');
+      ui.setRoom('', null);
+      ui.renderParticipants(null, null);
+      ui.renderMeta(null, '');
+      ui.showJoinForm(true, this.room);
+    }
+    this.updateState();
+  }
+
+  teardown() {
+    if (this.sig) this.sig.close();
+    this.sig = null;
+    if (this.player) {
+      // Keep totals across connections: each peer connection counts from 0.
+      this.base.framesDecoded += this.cur.framesDecoded;
+      this.base.packetsLost += this.cur.packetsLost;
+      this.cur = { ...zeroCounters(), rttMs: null };
+      this.player.close();
+    }
+    this.player = null;
+    this.sampler = null;
+    this.sessionId = '';
+    this.subscribed = false;
+    this.pcState = 'new';
+    clearTimeout(this.disconnectedTimer);
+    this.disconnectedTimer = 0;
+  }
+
+  async pollStats() {
+    const sampler = this.sampler;
+    if (sampler) {
+      try {
+        const s = await sampler.poll();
+        if (sampler !== this.sampler) return; // replaced while polling
+        if (s.framesDecoded > this.cur.framesDecoded) this.lastDecodeAt = performance.now();
+        this.cur = s;
+      } catch {
+        /* the connection closed under us: the next poll uses the new one */
+      }
+    }
+    ui.renderStats(this.snapshot());
+  }
+
+  staleMs() {
+    const fps = this.stream && this.stream.fps;
+    return Math.max(2500, fps ? 3500 / fps : 0);
+  }
+
+  computeState() {
+    if (this.fatal) return 'error';
+    if (!this.token) return '';
+    if (this.retryTimer || (this.hadLoss && !this.subscribed)) return 'reconnecting';
+    if (!this.subscribed) return 'connecting';
+    const lastPicture = Math.max(this.lastFrameAt, this.lastDecodeAt);
+    const fresh = this.pcState === 'connected' && lastPicture > 0 &&
+      performance.now() - lastPicture < this.staleMs();
+    // The publisher ended after the last picture: the room is empty now,
+    // even if the last frame is recent. A new publisher without metadata
+    // keeps live:false but sends pictures again.
+    const ended = this.stream && this.stream.live === false && this.streamEndedAt >= lastPicture;
+    if (fresh && !ended) return 'live';
+    if (!this.stream || this.stream.live === false) return 'waiting for the stream';
+    return 'connecting';
+  }
+
+  updateState() {
+    const s = this.computeState();
+    if (s !== this.state) {
+      this.state = s;
+      ui.setState(s, this.room);
+    }
+  }
+
+  snapshot() {
+    const c = this.cur;
+    return {
+      state: this.state,
+      framesDecoded: this.base.framesDecoded + c.framesDecoded,
+      fps: c.fps,
+      bitrateKbps: c.bitrateKbps,
+      packetsLost: this.base.packetsLost + c.packetsLost,
+      rttMs: c.rttMs,
+      latencyMs: this.latency.summary(),
+      joinToFirstFrameMs: this.joinToFirstFrameMs,
+      reconnects: this.reconnects,
+      // Beyond the contract, for the statistics panel and benchmarks:
+      lastJoinToFirstFrameMs: this.lastJoinToFirstFrameMs,
+      latencySource: this.latencySource,
+      captureToReceiveMs: this.receiveLatency.summary(),
+      jitterMs: c.jitterMs,
+      jitterBufferMs: c.jitterBufferMs,
+      width: c.width,
+      height: c.height,
+      codec: c.codec,
+      freezeCount: c.freezeCount,
+      nackCount: c.nackCount,
+      pliCount: c.pliCount,
+      room: this.room,
+      participants: Array.isArray(this.participants) ? this.participants.length : null,
+    };
+  }
+}
+
+const app = new App();
+
+function readFragment() {
+  const hash = window.location.hash.replace(/^#/, '');
+  if (!hash) return null;
+  const params = new URLSearchParams(hash);
+  const token = params.get('token');
+  if (!token) return null;
+  // The token must not stay in the address bar, history or screenshots.
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+  return { room: (params.get('room') || '').trim(), token: token.trim() };
+}
+
+function joinFromFragment() {
+  const f = readFragment();
+  if (!f) return false;
+  if (f.room && !ROOM_RE.test(f.room)) {
+    app.stopWithError('The link’s room name is not valid (1–64 of A–Z, a–z, 0–9, “_”, “-”).');
+    return true;
+  }
+  app.join(f.room, f.token);
+  return true;
+}
+
+function onJoinSubmit(ev) {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const room = form.elements.room.value.trim();
+  const token = form.elements.token.value.trim();
+  if (room && !ROOM_RE.test(room)) {
+    ui.setError('The room name is not valid: use 1–64 of A–Z, a–z, 0–9, “_” and “-”.');
+    form.elements.room.focus();
+    return;
+  }
+  if (!token) {
+    ui.setError('Enter the token you were given to join the room.');
+    form.elements.token.focus();
+    return;
+  }
+  form.elements.token.value = ''; // not kept in the page once used
+  app.join(room, token);
+}
+
+function onKey(ev) {
+  if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const t = ev.target;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+  switch (ev.key) {
+    case 'f':
+    case 'F':
+      ui.toggleFullscreen();
+      break;
+    case 's':
+    case 'S':
+      ui.toggleStatsPanel();
+      break;
+    case 'r':
+    case 'R':
+      app.reconnectNow();
+      break;
+    case '?':
+      ui.toggleHelp();
+      break;
+    default:
+      return;
+  }
+  ev.preventDefault();
+}
+
+function main() {
+  document.getElementById('join-form').addEventListener('submit', onJoinSubmit);
+  document.getElementById('btn-fullscreen').addEventListener('click', () => ui.toggleFullscreen());
+  document.getElementById('btn-stats').addEventListener('click', () => ui.toggleStatsPanel());
+  document.getElementById('btn-reconnect').addEventListener('click', () => app.reconnectNow());
+  document.getElementById('btn-help').addEventListener('click', () => ui.toggleHelp());
+  document.getElementById('help-close').addEventListener('click', () => ui.toggleHelp(false));
+  document.getElementById('btn-leave').addEventListener('click', () => app.leave());
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('hashchange', () => joinFromFragment());
+  window.addEventListener('pagehide', () => app.leave(false));
+  ui.setState('', '');
+  ui.renderParticipants(null, null);
+  ui.renderMeta(null, '');
+  app.start();
+  if (!joinFromFragment()) ui.showJoinForm(true, '');
+}
+
+window.telesono = Object.freeze({
+  stats: () => app.snapshot(),
+  reconnect: () => app.reconnectNow(),
+  leave: () => app.leave(),
+});
+
+main();

@@ -10,7 +10,13 @@ PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice
   clang-14 libclang-rt-14-dev iproute2 util-linux jq openssl xvfb xauth
+  chromium fonts-liberation
 )
+# Node.js and npm run the browser tests (playwright-core from tests/browser).
+# Debian's nodejs and npm only when no node or npm is there: a Node.js from
+# another packaging bundles its own npm, which Debian's npm would conflict with.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # One command to run every test: installs what is missing, builds the plain
-# and the ASan+UBSan flavours, runs unit + corpus-replay + integration tests
-# in both (integration inside a loopback-only network namespace, so nothing
-# leaves the machine), then runs each fuzz target for a short bounded time.
+# and the ASan+UBSan flavours, runs unit + corpus-replay + integration +
+# browser tests in both (integration and browser inside a loopback-only
+# network namespace, so nothing leaves the machine), then runs each fuzz
+# target for a short bounded time.
 #   FUZZ_SECONDS=N (default 20) sets the time per fuzz target; 0 skips fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 scripts/bootstrap.sh
+# The browser tests' npm packages (playwright-core), from the lock file. Here,
+# before the network namespace, which has no route to the registry. If it
+# fails, the browser tests fail (they say why) and the rest still runs.
+echo "== npm ci (tests/browser)"
+if ! (cd tests/browser && npm ci --prefer-offline --no-audit --no-fund --loglevel=error); then
+  echo "test.sh: npm ci failed in tests/browser: the browser tests will fail" >&2
+fi
 
 # Runs a command in a private network namespace whose only interface is lo.
 in_netns() {

@@ -31,7 +31,8 @@ say "page live ($(cat "$TEST_TMP/browser.ready") frames decoded): killing the re
 
 now_ms >"$TEST_TMP/browser.killed.tmp"
 mv "$TEST_TMP/browser.killed.tmp" "$TEST_TMP/browser.killed"
-restart_relay # shellcheck disable=SC2119 # no extra relay arguments
+# shellcheck disable=SC2119 # no extra relay arguments
+restart_relay
 now_ms >"$TEST_TMP/browser.restarted.tmp"
 mv "$TEST_TMP/browser.restarted.tmp" "$TEST_TMP/browser.restarted"
 say "relay back (pid $RELAY_PID) $(($(cat "$TEST_TMP/browser.restarted") - $(cat "$TEST_TMP/browser.killed"))) ms after the kill"

@@ -232,6 +232,7 @@ static void on_pad_added(GstElement *webrtc, GstPad *pad, gpointer data)
         return;
     struct tsn_view_decode_cfg cfg = {.window = !v->o->headless,
                                       .dump = v->dump,
+                                      .dump_gray = v->o->dump_gray,
                                       .stats = v->stats,
                                       .dump_index = &v->dump_index,
                                       .conn_id = c->id};

@@ -113,6 +113,12 @@ static int on_dump_frames(const char *v, struct tsn_view_opts *o, char *why, siz
     return 0;
 }
 
+static int on_dump_gray(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
+{
+    o->dump_gray = 1;
+    return 0;
+}
+
 static int on_connect_timeout(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     double s = 0;
@@ -161,6 +167,7 @@ static const struct flag flags[] = {
     {"duration", 1, on_duration},
     {"stats-json", 1, on_stats_json},
     {"dump-frames", 1, on_dump_frames},
+    {"dump-gray", 0, on_dump_gray},
     {"connect-timeout", 1, on_connect_timeout},
     {"latency-ms", 1, on_latency_ms},
     {"log-level", 1, on_log_level},
@@ -310,6 +317,7 @@ void tsn_view_cli_usage(FILE *out)
         "  --duration S           stop after S seconds (0 = until SIGINT/SIGTERM; default 0)\n"
         "  --stats-json FILE      write statistics as JSON every second and at exit\n"
         "  --dump-frames DIR      write every decoded frame as PNG into DIR\n"
+        "  --dump-gray            dump grey-scale PNGs of the luma (half the cost of RGB)\n"
         "  --connect-timeout S    the first connection must succeed within S s (default 10);\n"
         "                         later the viewer reconnects for ever (200 ms .. 2 s backoff)\n"
         "  --latency-ms N         jitter buffer latency (default 50)\n"

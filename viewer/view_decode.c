@@ -34,7 +34,7 @@
  * is measured): a queue of up to 2 s of frames in between. */
 #define DUMP_BRANCH                                                                                \
     "queue max-size-buffers=60 max-size-bytes=0 max-size-time=0 ! videoconvert ! "                 \
-    "video/x-raw,format=RGB ! appsink name=dumpsink sync=false"
+    "video/x-raw,format=%s ! appsink name=dumpsink sync=false"
 #define SHOW_BRANCH "videoconvert ! autovideosink name=" TSN_VIEW_DISPLAY_SINK " sync=false"
 
 struct chain {
@@ -162,7 +162,7 @@ static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer
     return GST_PAD_PROBE_OK;
 }
 
-/* appsink: one RGB frame for the PNG writer. */
+/* appsink: one RGB or GRAY8 frame for the PNG writer. */
 static GstFlowReturn on_dump_sample(GstAppSink *sink, gpointer data)
 {
     struct chain *c = data;
@@ -178,7 +178,8 @@ static GstFlowReturn on_dump_sample(GstAppSink *sink, gpointer data)
         guint index = (guint)g_atomic_int_add(c->cfg.dump_index, 1);
         int rc = tsn_frame_dump_push(c->cfg.dump, GST_VIDEO_FRAME_PLANE_DATA(&frame, 0),
                                      GST_VIDEO_FRAME_WIDTH(&frame), GST_VIDEO_FRAME_HEIGHT(&frame),
-                                     (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), 3, index,
+                                     (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
+                                     GST_VIDEO_FRAME_N_COMPONENTS(&frame) == 1 ? 1 : 3, index,
                                      tsn_act_buffer_capture_unix_us(buf));
         /* The dumper counts its own drops and failures (stats JSON "dump");
          * say once that the disk refuses, not once per frame. */
@@ -218,13 +219,14 @@ static const char *decoder_desc(const char *codec)
 
 static char *chain_desc(const char *decoder, const struct tsn_view_decode_cfg *cfg)
 {
+    const char *fmt = cfg->dump_gray ? "GRAY8" : "RGB";
     if (cfg->window && cfg->dump)
         return g_strdup_printf("%s ! tee name=t ! queue ! " SHOW_BRANCH " t. ! " DUMP_BRANCH,
-                               decoder);
+                               decoder, fmt);
     if (cfg->window)
         return g_strdup_printf("%s ! " SHOW_BRANCH, decoder);
     if (cfg->dump)
-        return g_strdup_printf("%s ! " DUMP_BRANCH, decoder);
+        return g_strdup_printf("%s ! " DUMP_BRANCH, decoder, fmt);
     return g_strdup_printf("%s ! fakesink sync=false", decoder);
 }
 

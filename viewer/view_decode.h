@@ -21,6 +21,7 @@
 struct tsn_view_decode_cfg {
     int window;                   /* show in a window (else decode only) */
     struct tsn_frame_dump *dump;  /* (nullable, borrowed) PNG writer */
+    int dump_gray;                /* dump the luma as GRAY8 instead of RGB */
     struct tsn_view_stats *stats; /* (borrowed) */
     gint *dump_index;             /* (borrowed) atomic index of the next dumped frame */
     unsigned conn_id;             /* for log lines */

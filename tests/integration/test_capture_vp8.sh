@@ -22,5 +22,6 @@ assert_eq "$(jget "$s" .stream.codec)" VP8 "codec in the stream metadata"
 assert_ge "$(jget "$s" .frames_decoded)" 75 "VP8 frames decoded in 5 s at 30 fps"
 assert_ge "$(jget "$s" .latency_ms.count)" 75 "VP8 frames with a capture time"
 stop_client capture
-rate=$(jq -r '.bitrate_kbps | floor' "$TEST_TMP/capture.stats.json")
-assert_le "$rate" 2600 "VP8 bitrate asked 2000 kbit/s (vp8enc overshoots on noise unless tamed)"
+# The viewer's average over the run (capture's own figure is the last second).
+rate=$(jq -r '.bitrate_kbps | floor' "$s")
+assert_le "$rate" 2600 "VP8 kbit/s received, 2000 asked (vp8enc overshoots on noise unless tamed)"

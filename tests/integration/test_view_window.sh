@@ -28,8 +28,8 @@ say "Xvfb on $DISPLAY"
 start_client capture "$TSN_CAPTURE" --relay "$RELAY_URL" --token-file "$TEST_TMP/capture.token" \
     --ca "$CA"
 start_client view "$TSN_VIEW" --relay "$RELAY_URL" --token-file "$TEST_TMP/view.token" \
-    --ca "$CA" --duration 8 --stats-json "$TEST_TMP/view.stats.json"
-wait_for_log view "first frame decoded" 20
+    --ca "$CA" --duration 60 --stats-json "$TEST_TMP/view.stats.json"
+wait_for_log view "first frame decoded" 40
 sleep 2 # a few frames on screen
 
 shot="$ARTIFACTS/view-window.png"
@@ -45,6 +45,7 @@ say "screen: luma average $avg, variance $var (0..1 scale)"
 awk -v a="$avg" -v v="$var" 'BEGIN { exit !(a > 0.02 && v > 0.002) }' ||
     fail "the window shows no picture (luma average $avg, variance $var)"
 
+signal_client view TERM # a clean stop writes the final statistics
 finish_program view 0
-assert_gt "$(jget "$TEST_TMP/view.stats.json" .frames_decoded)" 100 "frames decoded in the window"
+assert_gt "$(jget "$TEST_TMP/view.stats.json" .frames_decoded)" 30 "frames decoded in the window"
 stop_client capture

@@ -14,7 +14,7 @@
 #include <libwebsockets.h>
 #include <stddef.h>
 
-enum tsn_http_method { M_OTHER = 0, M_GET, M_POST, M_DELETE, M_OPTIONS, M_PATCH };
+enum tsn_http_method { M_OTHER = 0, M_GET, M_POST, M_DELETE, M_OPTIONS, M_PATCH, M_HEAD };
 
 struct ws_out; /* one queued outgoing WS message; defined and owned by ws_channel.c */
 
@@ -25,12 +25,14 @@ struct pss {
     /* HTTP, owned by http.c: reset per request, freed in its close callbacks */
     enum tsn_http_method method;
     char path[256];
+    int path_too_long; /* the request path did not fit `path`: 414 */
     char auth[TSN_JWT_MAX_TOKEN + 16];
     char *body;
     size_t body_len;
     int body_too_large;
     unsigned char *resp; /* LWS_PRE headroom + body */
     size_t resp_len;
+    size_t resp_sent; /* bytes of resp already written */
     /* WebSocket, owned by ws_channel.c: zeroed at ESTABLISHED, freed at CLOSED */
     int joined;
     struct tsn_claims who;
@@ -48,7 +50,8 @@ struct pss {
  * `streams`; ws_channel.c sets `streams` and keeps `joined`. */
 struct vhd {
     struct tsn_stream_rooms *streams; /* owned */
-    struct pss *joined;               /* joined WebSockets (transfer none) */
+    struct pss *joined;               /* joined WebSockets, newest first (transfer none) */
+    int stopping;                     /* set by http.c before the context goes: push nothing more */
 };
 
 #define RELAY_FULL "relay is full: try another relay or later"

@@ -156,13 +156,56 @@ static json_t *stream_json(const struct tsn_stream_meta *stream, int live)
     return stream ? tsn_stream_meta_to_json(stream, live ? 1 : 0) : json_null();
 }
 
-char *tsn_sig_welcome(const char *room, const char *sub, const char *role,
-                      const struct tsn_stream_meta *stream, int live, int64_t id)
+void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, const char *role)
 {
-    return dump(json_pack("{s:s, s:i, s:s, s:{s:s, s:s}, s:o}", "type", "welcome", "protocol",
+    if (p->count < TSN_SIG_MAX_PARTICIPANTS) {
+        p->list[p->count].sub = sub;
+        p->list[p->count].role = role;
+        p->count++;
+    } else {
+        p->more++;
+    }
+}
+
+/* Adds "participants" (and "more" when non-zero) to `o`, which it consumes
+ * on failure. Returns `o` or NULL. */
+static json_t *add_participants(json_t *o, const struct tsn_sig_participants *people)
+{
+    json_t *arr = json_array();
+    if (!o || !arr || json_object_set_new(o, "participants", arr) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    size_t n = people ? people->count : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e =
+            json_pack("{s:s, s:s}", "sub", people->list[i].sub, "role", people->list[i].role);
+        if (!e || json_array_append_new(arr, e) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    if (people && people->more &&
+        json_object_set_new(o, "more", json_integer((json_int_t)people->more)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *tsn_sig_welcome(const char *room, const char *sub, const char *role,
+                      const struct tsn_stream_meta *stream, int live,
+                      const struct tsn_sig_participants *people, int64_t id)
+{
+    json_t *o = json_pack("{s:s, s:i, s:s, s:{s:s, s:s}, s:o}", "type", "welcome", "protocol",
                           TSN_SIG_PROTOCOL, "room", room, "you", "sub", sub, "role", role, "stream",
-                          stream_json(stream, live)),
-                id);
+                          stream_json(stream, live));
+    return dump(add_participants(o, people), id);
+}
+
+char *tsn_sig_presence(const struct tsn_sig_participants *people)
+{
+    return dump(add_participants(json_pack("{s:s}", "type", "presence"), people), -1);
 }
 
 char *tsn_sig_stream(const struct tsn_stream_meta *stream, int live, int64_t id)

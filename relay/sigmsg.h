@@ -42,12 +42,37 @@ int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *wh
 void tsn_sig_msg_clear(struct tsn_sig_msg *m);
 const char *tsn_sig_type_name(enum tsn_sig_type t);
 
+/* Listed participants per message; a room with more joined WebSockets
+ * lists the first ones to join and says how many more there are. Bounds
+ * the size of "welcome" and "presence" and the cost of a join. */
+#define TSN_SIG_MAX_PARTICIPANTS 32
+
+/* The people in a room as "welcome" and "presence" list them: one entry per
+ * joined WebSocket, in join order. A small value type; the strings are
+ * borrowed (transfer none) and must outlive the formatting call. */
+struct tsn_sig_participants {
+    struct {
+        const char *sub;
+        const char *role;
+    } list[TSN_SIG_MAX_PARTICIPANTS];
+    size_t count; /* entries used in list */
+    size_t more;  /* joined but not listed (the list was full) */
+};
+
+/* Appends one participant, or counts it in `more` when the list is full. */
+void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, const char *role);
+
 /* Formatting: each returns a malloc'd NUL-terminated JSON text (caller
  * frees) or NULL. `id` < 0 means "no id". */
 /* `stream` (nullable: the room never had metadata) becomes the "stream"
- * member, with "live". */
+ * member, with "live". `people` (nullable: none) becomes "participants"
+ * (an array of {"sub","role"}), and "more" when some are not listed. */
 char *tsn_sig_welcome(const char *room, const char *sub, const char *role,
-                      const struct tsn_stream_meta *stream, int live, int64_t id);
+                      const struct tsn_stream_meta *stream, int live,
+                      const struct tsn_sig_participants *people, int64_t id);
+/* {"type":"presence","participants":[{"sub":S,"role":R},...][,"more":N]}:
+ * pushed to a room's WebSockets when one joins or leaves; never an id. */
+char *tsn_sig_presence(const struct tsn_sig_participants *people);
 /* {"type":"stream","stream":{...,"live":L}} */
 char *tsn_sig_stream(const struct tsn_stream_meta *stream, int live, int64_t id);
 char *tsn_sig_answer(const char *session, const char *sdp, int64_t id);

@@ -1,10 +1,10 @@
 /* The /ws signalling channel: per-connection WebSocket state, a dispatch
  * table of small handlers (join, publish/subscribe, stream, stop, ping), a
  * bounded outgoing queue per connection (a client that never reads is cut
- * off), and the push of a room's stream metadata to the joined WebSockets of
- * that room. Offers go to the session registry like WHIP/WHEP ones. It does
- * not own the lws context, the route table or the per-vhost state (http.c
- * creates and frees those), nor parse messages (sigmsg.c). */
+ * off), and the pushes to the joined WebSockets of one room: its stream
+ * metadata, and its participants (presence) when someone joins or leaves. Offers go to the session
+ * registry like WHIP/WHEP ones. It does not own the lws context, the route table or the per-vhost
+ * state (http.c creates and frees those), nor parse messages (sigmsg.c). */
 #include "ws_channel.h"
 
 #include "http_int.h"
@@ -59,21 +59,50 @@ static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *rea
                            m && m->has_id ? m->id : -1));
 }
 
-/* Sends {"type":"stream",...} with the room's metadata to every joined
- * WebSocket of `room` except `skip` (nullable). Other rooms never see it. */
-static void broadcast_stream(struct vhd *v, const char *room, const struct pss *skip)
+/* Queues a copy of `json` to every joined WebSocket of `room` except `skip`
+ * (nullable) and those on their way out. Other rooms never see it. Frees
+ * `json` (nullable). */
+static void room_send(struct vhd *v, const char *room, const struct pss *skip, char *json)
 {
-    struct tsn_stream_meta meta;
-    int live;
-    if (!tsn_stream_rooms_get(v->streams, room, &meta, &live))
-        return;
-    char *json = tsn_sig_stream(&meta, live, -1);
     if (!json)
         return;
     for (struct pss *p = v->joined; p; p = p->ws_next)
         if (p != skip && !p->close_after_send && strcmp(p->who.room, room) == 0)
             ws_queue(p->wsi, p, strdup(json));
     free(json);
+}
+
+/* Sends {"type":"stream",...} with the room's metadata to the room. */
+static void broadcast_stream(struct vhd *v, const char *room, const struct pss *skip)
+{
+    struct tsn_stream_meta meta;
+    int live;
+    if (tsn_stream_rooms_get(v->streams, room, &meta, &live))
+        room_send(v, room, skip, tsn_sig_stream(&meta, live, -1));
+}
+
+/* The joined WebSockets of `room` in join order (v->joined is newest
+ * first). The strings stay owned by the connections. */
+static void room_participants(const struct vhd *v, const char *room,
+                              struct tsn_sig_participants *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct pss *last = NULL;
+    for (const struct pss *p = v->joined; p; p = p->ws_next)
+        last = p;
+    for (const struct pss *p = last; p; p = p->ws_prev)
+        if (strcmp(p->who.room, room) == 0)
+            tsn_sig_participants_add(out, p->who.sub, tsn_role_name(p->who.role));
+}
+
+/* Sends {"type":"presence",...} to the room after a join or a leave. */
+static void broadcast_presence(struct vhd *v, const char *room, const struct pss *skip)
+{
+    if (v->stopping)
+        return; /* the sockets are being closed one by one: tell no one */
+    struct tsn_sig_participants people;
+    room_participants(v, room, &people);
+    room_send(v, room, skip, tsn_sig_presence(&people));
 }
 
 /* Session registry hook: a publisher session ended (any cause). */
@@ -123,9 +152,13 @@ static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
     struct tsn_stream_meta meta;
     int live = 0;
     int have = tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live);
+    struct tsn_sig_participants people;
+    room_participants(v, pss->who.room, &people);
     ws_queue(wsi, pss,
              tsn_sig_welcome(pss->who.room, pss->who.sub, tsn_role_name(pss->who.role),
-                             have ? &meta : NULL, live, m->has_id ? m->id : -1));
+                             have ? &meta : NULL, live, &people, m->has_id ? m->id : -1));
+    /* The joiner has the list in its welcome; the others get the news. */
+    broadcast_presence(v, pss->who.room, pss);
 }
 
 static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
@@ -308,11 +341,15 @@ void tsn_ws_channel_closed(struct lws *wsi, struct pss *pss)
 {
     struct tsn_relay *r = relay_of(wsi);
     struct vhd *v = vhd_of(wsi);
-    /* Unlinked first: the end of its publish session is not sent to itself. */
-    if (pss->joined && v)
+    /* Unlinked first: the end of its publish session, and its own leaving,
+     * are not sent to itself. */
+    int was_joined = pss->joined && v;
+    if (was_joined)
         ws_unlink(v, pss);
     pss->joined = 0;
     tsn_sessions_drop_owner(r->sessions, wsi);
+    if (was_joined)
+        broadcast_presence(v, pss->who.room, NULL);
     while (pss->out_head) {
         struct ws_out *o = pss->out_head;
         pss->out_head = o->next;

@@ -1,7 +1,8 @@
 /* The /ws signalling channel of the relay's HTTPS server: the JSON messages
  * of joined WebSockets (join, publish, subscribe, stream, stop, ping), each
- * connection's bounded outgoing queue, and the push of a room's stream
- * metadata to every joined WebSocket of that room. http.c owns the lws
+ * connection's bounded outgoing queue, and the pushes to every joined
+ * WebSocket of one room: its stream metadata, and its participants
+ * ("presence") when a WebSocket of the room joins or leaves. http.c owns the lws
  * context and calls these from its protocol callback; everything runs on the
  * lws service thread. It does not parse messages (sigmsg.c), decide sessions
  * (session.c) or keep the metadata store's rules (stream_meta.c). */
@@ -23,8 +24,9 @@ void tsn_ws_channel_established(struct lws *wsi, struct pss *pss);
 int tsn_ws_channel_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len);
 /* LWS_CALLBACK_SERVER_WRITEABLE: sends one queued message. 0, or -1 to close. */
 int tsn_ws_channel_writeable(struct lws *wsi, struct pss *pss);
-/* LWS_CALLBACK_CLOSED: leaves the room list, drops the connection's
- * sessions and frees its queue and receive buffer. */
+/* LWS_CALLBACK_CLOSED: leaves the room list (the room's others get a
+ * presence), drops the connection's sessions and frees its queue and
+ * receive buffer. */
 void tsn_ws_channel_closed(struct lws *wsi, struct pss *pss);
 
 /* Session registry hooks (see session.h): tsn_session_notify_fn for a

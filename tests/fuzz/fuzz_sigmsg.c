@@ -187,10 +187,13 @@ static void exercise_formatters(const struct tsn_sig_msg *m)
     check_output(tsn_sig_stopped(sid, id), "session", sid, id);
     check_output(tsn_sig_pong(id), "type", "pong", id);
     check_output(tsn_sig_session_state(sid, "closed", text), "reason", text, -1);
-    check_output(tsn_sig_welcome("room", text, "observer", NULL, 0, id), "room", "room", id);
+    struct tsn_sig_participants people = {.count = 0};
+    tsn_sig_participants_add(&people, text, "clinician");
+    check_output(tsn_sig_welcome("room", text, "observer", NULL, 0, NULL, id), "room", "room", id);
+    check_output(tsn_sig_presence(&people), "type", "presence", -1);
     if (m->has_stream) {
-        check_output(tsn_sig_welcome("room", text, "observer", &m->stream, 1, id), "room", "room",
-                     id);
+        check_output(tsn_sig_welcome("room", text, "observer", &m->stream, 1, &people, id), "room",
+                     "room", id);
         check_stream_output(tsn_sig_stream(&m->stream, 0, id), &m->stream);
     }
 }

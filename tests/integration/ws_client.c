@@ -14,6 +14,10 @@
  *   --wait-file F      stay connected until file F exists (a script's go signal), at
  *                      most 60 s (then exit status 3)
  *
+ * --ignore-type T (repeatable, anywhere): server messages of type T are
+ * dropped as if never sent: not printed, not taken as a reply. For scripts
+ * that check other messages while unrelated pushes (e.g. "presence") flow.
+ *
  * After each send the client waits for one server message (any type) before
  * the next step, at most --reply-timeout-ms (default 5000). Every server
  * message is printed on stdout as one line (flushed at once, so a script can
@@ -48,6 +52,7 @@
 #define EXIT_NOT_CLOSED    4
 #define EXIT_UNEXPECTED_CL 5
 #define WAIT_FILE_US       (60LL * 1000 * 1000)
+#define MAX_IGNORED_TYPES  4
 
 enum step_kind { STEP_SEND, STEP_STOP, STEP_HOLD, STEP_WAIT_FILE };
 
@@ -76,9 +81,11 @@ struct client {
     int close_sent; /* the close frame has been queued */
     int finished;   /* leave the service loop */
     int exit_status;
-    int peer_close_code; /* from the close frame, 0 if none */
-    char session[64];    /* from the last "answer" */
-    char *rx;            /* reassembly of one message (owned) */
+    int peer_close_code;                    /* from the close frame, 0 if none */
+    char session[64];                       /* from the last "answer" */
+    const char *ignored[MAX_IGNORED_TYPES]; /* --ignore-type values (argv) */
+    int n_ignored;
+    char *rx; /* reassembly of one message (owned) */
     size_t rx_len;
 };
 
@@ -166,26 +173,33 @@ static char *sdp_message(const char *type, const char *path, const char *stream)
     return text;
 }
 
-static void remember_session(struct client *c, const char *msg, size_t len)
+/* Notes the session of an "answer"; returns 1 if the message's type is one
+ * of the --ignore-type values. */
+static int look_at(struct client *c, const char *msg, size_t len)
 {
     json_t *o = json_loadb(msg, len, 0, NULL);
     const char *type = json_string_value(json_object_get(o, "type"));
     const char *session = json_string_value(json_object_get(o, "session"));
+    int ignored = 0;
     if (type && session && strcmp(type, "answer") == 0)
         snprintf(c->session, sizeof c->session, "%s", session);
+    for (int i = 0; type && i < c->n_ignored; i++)
+        ignored |= strcmp(type, c->ignored[i]) == 0;
     json_decref(o);
+    return ignored;
 }
 
 /* One complete server message: print it as one line. */
 static void on_message(struct client *c)
 {
+    if (look_at(c, c->rx, c->rx_len))
+        return;
     for (size_t i = 0; i < c->rx_len; i++)
         if (c->rx[i] == '\n' || c->rx[i] == '\r')
             c->rx[i] = ' ';
     fwrite(c->rx, 1, c->rx_len, stdout);
     fputc('\n', stdout);
     fflush(stdout);
-    remember_session(c, c->rx, c->rx_len);
     c->last_rx_us = now_us();
     if (c->awaiting_reply) {
         c->awaiting_reply = 0;
@@ -397,7 +411,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: tsn-ws-client --url wss://HOST:PORT/PATH [--send JSON] "
                     "[--send-file F] [--type T] [--stream JSON] [--sdp-file F] [--stop] "
-                    "[--hold-ms N] [--wait-file F]... "
+                    "[--hold-ms N] [--wait-file F]... [--ignore-type T] "
                     "[--wait-ms N] [--reply-timeout-ms N] [--expect-close]\n");
 }
 
@@ -469,6 +483,8 @@ static int parse_args(int argc, char **argv, struct client *c, char *url_copy, s
             rc = parse_ms(v, &c->wait_ms);
         else if (strcmp(a, "--reply-timeout-ms") == 0)
             rc = parse_ms(v, &c->reply_timeout_ms);
+        else if (strcmp(a, "--ignore-type") == 0)
+            rc = c->n_ignored < MAX_IGNORED_TYPES ? (c->ignored[c->n_ignored++] = v, 0) : -1;
         else {
             usage();
             return -1;

@@ -635,7 +635,7 @@ static void test_relay_formatters_parse(void **state)
     m.has_codec = 1;
     m.codec = TSN_STREAM_CODEC_H264;
 
-    char *text = tsn_sig_welcome("demo", "dr-lee", "clinician", &m, 1, 1);
+    char *text = tsn_sig_welcome("demo", "dr-lee", "clinician", &m, 1, NULL, 1);
     assert_non_null(text);
     assert_int_equal(parse(text, &r, why, sizeof why), 0);
     free(text);
@@ -652,7 +652,7 @@ static void test_relay_formatters_parse(void **state)
     json_decref(s);
     tsn_reply_clear(&r);
 
-    text = tsn_sig_welcome("demo", "cam-1", "capture", NULL, 0, -1);
+    text = tsn_sig_welcome("demo", "cam-1", "capture", NULL, 0, NULL, -1);
     assert_int_equal(parse(text, &r, why, sizeof why), 0);
     free(text);
     assert_string_equal(r.role, "capture");

@@ -4,7 +4,8 @@
  * duplicate keys, too large), the "stream" member of publish and stream
  * (the metadata rules themselves are in test_stream_meta.c), and every
  * formatter, whose output is parsed back with jansson and checked field by
- * field. */
+ * field: the participants list of welcome and presence too (order, roles,
+ * the cap with "more", exact text). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,9 +341,24 @@ static void expect_int(json_t *j, const char *key, json_int_t want)
     assert_int_equal(json_integer_value(v), want);
 }
 
+/* Checks that j's "participants" is exactly the pairs sub0, role0, sub1, ... */
+static void expect_participants(json_t *j, size_t n, const char *const *pairs)
+{
+    json_t *arr = json_object_get(j, "participants");
+    assert_true(json_is_array(arr));
+    assert_int_equal(json_array_size(arr), n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, i);
+        assert_true(json_is_object(e));
+        assert_int_equal(json_object_size(e), 2);
+        expect_str(e, "sub", pairs[2 * i]);
+        expect_str(e, "role", pairs[2 * i + 1]);
+    }
+}
+
 static void test_welcome(void **state)
 {
-    json_t *j = load(tsn_sig_welcome("ward-7", "dr.who@example", "clinician", NULL, 0, 12));
+    json_t *j = load(tsn_sig_welcome("ward-7", "dr.who@example", "clinician", NULL, 0, NULL, 12));
     expect_str(j, "type", "welcome");
     expect_int(j, "protocol", TSN_SIG_PROTOCOL);
     expect_str(j, "room", "ward-7");
@@ -351,16 +367,23 @@ static void test_welcome(void **state)
     assert_true(json_is_object(you));
     expect_str(you, "sub", "dr.who@example");
     expect_str(you, "role", "clinician");
-    /* No metadata in the room: "stream" is null. */
+    /* No metadata in the room: "stream" is null. No people given: []. */
     assert_true(json_is_null(json_object_get(j, "stream")));
-    assert_int_equal(json_object_size(j), 6);
+    expect_participants(j, 0, NULL);
+    assert_null(json_object_get(j, "more"));
+    assert_int_equal(json_object_size(j), 7);
     json_decref(j);
 
     struct tsn_stream_meta meta = {
         .has_depth = 1, .depth_mm = 45.5, .has_codec = 1, .codec = TSN_STREAM_CODEC_H264};
-    j = load(tsn_sig_welcome("r", "s", "observer", &meta, 0, -1));
+    struct tsn_sig_participants people = {.count = 0};
+    tsn_sig_participants_add(&people, "cart-3", "capture");
+    tsn_sig_participants_add(&people, "s", "observer");
+    j = load(tsn_sig_welcome("r", "s", "observer", &meta, 0, &people, -1));
     assert_null(json_object_get(j, "id"));
-    assert_int_equal(json_object_size(j), 5);
+    assert_int_equal(json_object_size(j), 6);
+    static const char *const two[] = {"cart-3", "capture", "s", "observer"};
+    expect_participants(j, 2, two);
     json_t *st = json_object_get(j, "stream");
     assert_true(json_is_object(st));
     assert_int_equal(json_object_size(st), 3);
@@ -368,8 +391,61 @@ static void test_welcome(void **state)
     expect_str(st, "codec", "H264");
     assert_true(json_is_false(json_object_get(st, "live")));
     json_decref(j);
-    j = load(tsn_sig_welcome("r", "s", "observer", &meta, 1, -1));
+    j = load(tsn_sig_welcome("r", "s", "observer", &meta, 1, NULL, -1));
     assert_true(json_is_true(json_object_get(json_object_get(j, "stream"), "live")));
+    json_decref(j);
+}
+
+/* The exact text clients see (docs/protocol.md shows these). */
+static void test_presence_text(void **state)
+{
+    struct tsn_sig_participants people = {.count = 0};
+    char *text = tsn_sig_presence(&people);
+    assert_string_equal(text, "{\"type\":\"presence\",\"participants\":[]}");
+    free(text);
+    tsn_sig_participants_add(&people, "dr-lee", "clinician");
+    tsn_sig_participants_add(&people, "probe-cart-1", "capture");
+    text = tsn_sig_presence(&people);
+    assert_string_equal(text, "{\"type\":\"presence\",\"participants\":[{\"sub\":\"dr-lee\","
+                              "\"role\":\"clinician\"},{\"sub\":\"probe-cart-1\",\"role\":"
+                              "\"capture\"}]}");
+    free(text);
+    text = tsn_sig_welcome("demo", "dr-lee", "clinician", NULL, 0, &people, 1);
+    assert_string_equal(text, "{\"type\":\"welcome\",\"protocol\":1,\"room\":\"demo\",\"you\":{"
+                              "\"sub\":\"dr-lee\",\"role\":\"clinician\"},\"stream\":null,"
+                              "\"participants\":[{\"sub\":\"dr-lee\",\"role\":\"clinician\"},{"
+                              "\"sub\":\"probe-cart-1\",\"role\":\"capture\"}],\"id\":1}");
+    free(text);
+}
+
+/* Past TSN_SIG_MAX_PARTICIPANTS the list stops growing and "more" counts
+ * the rest, in both messages; the order is the order of adding. */
+static void test_participants_cap(void **state)
+{
+    static char subs[TSN_SIG_MAX_PARTICIPANTS + 5][16];
+    struct tsn_sig_participants people = {.count = 0};
+    for (size_t i = 0; i < TSN_SIG_MAX_PARTICIPANTS + 5; i++) {
+        snprintf(subs[i], sizeof subs[i], "viewer-%zu", i);
+        tsn_sig_participants_add(&people, subs[i], i == 0 ? "capture" : "observer");
+        assert_int_equal(people.count,
+                         i < TSN_SIG_MAX_PARTICIPANTS ? i + 1 : TSN_SIG_MAX_PARTICIPANTS);
+        assert_int_equal(people.more,
+                         i < TSN_SIG_MAX_PARTICIPANTS ? 0 : i + 1 - TSN_SIG_MAX_PARTICIPANTS);
+    }
+    json_t *j = load(tsn_sig_presence(&people));
+    expect_str(j, "type", "presence");
+    expect_int(j, "more", 5);
+    assert_null(json_object_get(j, "id"));
+    assert_int_equal(json_object_size(j), 3);
+    json_t *arr = json_object_get(j, "participants");
+    assert_int_equal(json_array_size(arr), TSN_SIG_MAX_PARTICIPANTS);
+    expect_str(json_array_get(arr, 0), "role", "capture");
+    for (size_t i = 0; i < TSN_SIG_MAX_PARTICIPANTS; i++)
+        expect_str(json_array_get(arr, i), "sub", subs[i]);
+    json_decref(j);
+    j = load(tsn_sig_welcome("r", "viewer-7", "observer", NULL, 0, &people, 4));
+    expect_int(j, "more", 5);
+    assert_int_equal(json_array_size(json_object_get(j, "participants")), TSN_SIG_MAX_PARTICIPANTS);
     json_decref(j);
 }
 
@@ -480,9 +556,17 @@ static void test_formatter_bad_input(void **state)
 {
     assert_null(tsn_sig_answer(NULL, "v=0", 1));
     assert_null(tsn_sig_answer(SESSION_ID, NULL, 1));
-    assert_null(tsn_sig_welcome(NULL, "s", "observer", NULL, 0, 1));
+    assert_null(tsn_sig_welcome(NULL, "s", "observer", NULL, 0, NULL, 1));
     struct tsn_stream_meta meta = {.has_width = 1, .width = 640};
-    assert_null(tsn_sig_welcome(NULL, "s", "observer", &meta, 1, 1)); /* and no leak */
+    assert_null(tsn_sig_welcome(NULL, "s", "observer", &meta, 1, NULL, 1)); /* and no leak */
+    /* A participant without a sub, or with a non-UTF-8 one: NULL, no leak. */
+    struct tsn_sig_participants people = {.count = 0};
+    tsn_sig_participants_add(&people, "ok", "observer");
+    tsn_sig_participants_add(&people, NULL, "observer");
+    assert_null(tsn_sig_presence(&people));
+    assert_null(tsn_sig_welcome("r", "s", "observer", &meta, 1, &people, 1));
+    people.list[1].sub = "\xff";
+    assert_null(tsn_sig_presence(&people));
     struct tsn_stream_meta bad_probe = {.has_probe = 1, .probe = "\xff"};
     assert_null(tsn_sig_stream(&bad_probe, 1, 1));
     assert_null(tsn_sig_error(400, NULL, "x", 1));
@@ -519,6 +603,8 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_small_why),
         cmocka_unit_test(test_welcome),
+        cmocka_unit_test(test_presence_text),
+        cmocka_unit_test(test_participants_cap),
         cmocka_unit_test(test_answer),
         cmocka_unit_test(test_session_state_stopped_pong),
         cmocka_unit_test(test_error),

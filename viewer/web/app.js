@@ -15,7 +15,11 @@ import * as ui from './ui.js';
 
 const BACKOFF_FIRST_MS = 200;
 const BACKOFF_MAX_MS = 2000;
-const DISCONNECTED_GRACE_MS = 4000; // ICE "disconnected" this long = lost
+const DISCONNECTED_GRACE_MS = 3000; // ICE "disconnected" this long = lost
+const PING_INTERVAL_MS = 2000; // a relay silent for PING_INTERVAL + PING_TIMEOUT is gone
+const PING_TIMEOUT_MS = 3000;
+const STATS_POLL_MS = 250;
+const STATS_DRAW_MS = 1000;
 const LATENCY_WINDOW = 600; // samples for p50/p95 (20 s at 30 fps)
 const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -60,10 +64,13 @@ class App {
   receiveLatency = new Ring(LATENCY_WINDOW); // capture -> last packet received
   base = { framesDecoded: 0, packetsLost: 0 }; // counters of earlier connections
   cur = zeroCounters();
+  statsDrawnAt = 0;
 
   start() {
     setInterval(() => this.updateState(), 250);
-    setInterval(() => this.pollStats(), 1000);
+    // Counters are read 4 times a second (framesDecoded is what tests and
+    // scripts watch); the panel is redrawn once a second.
+    setInterval(() => this.pollStats(), STATS_POLL_MS);
     ui.renderStats(this.snapshot());
   }
 
@@ -108,7 +115,7 @@ class App {
       const welcome = await sig.request({ type: 'join', token: this.token });
       if (stale()) return;
       this.onWelcome(welcome);
-      sig.startKeepalive();
+      sig.startKeepalive(PING_INTERVAL_MS, PING_TIMEOUT_MS);
       await this.subscribe(gen);
       if (stale()) return;
       if (this.hadLoss) this.reconnects++;
@@ -195,8 +202,12 @@ class App {
       return;
     }
     if (s === 'disconnected') {
+      // Often back by itself within a second or two; rebuild if it is not.
+      ui.setError('The connection to the relay is interrupted; waiting for it to come back…');
       this.disconnectedTimer = setTimeout(() => this.lost('the media connection was interrupted'),
         DISCONNECTED_GRACE_MS);
+    } else if (s === 'connected' && !this.retryTimer) {
+      ui.setError('');
     }
     this.updateState();
   }
@@ -338,7 +349,11 @@ class App {
         /* the connection closed under us: the next poll uses the new one */
       }
     }
-    ui.renderStats(this.snapshot());
+    const now = performance.now();
+    if (now - this.statsDrawnAt >= STATS_DRAW_MS - STATS_POLL_MS / 2) {
+      this.statsDrawnAt = now;
+      ui.renderStats(this.snapshot());
+    }
   }
 
   staleMs() {
@@ -351,15 +366,22 @@ class App {
     if (!this.token) return '';
     if (this.retryTimer || (this.hadLoss && !this.subscribed)) return 'reconnecting';
     if (!this.subscribed) return 'connecting';
+    if (this.pcState === 'disconnected' || this.pcState === 'failed') return 'reconnecting';
     const lastPicture = Math.max(this.lastFrameAt, this.lastDecodeAt);
     const fresh = this.pcState === 'connected' && lastPicture > 0 &&
       performance.now() - lastPicture < this.staleMs();
     // The publisher ended after the last picture: the room is empty now,
     // even if the last frame is recent. A new publisher without metadata
     // keeps live:false but sends pictures again.
-    const ended = this.stream && this.stream.live === false && this.streamEndedAt >= lastPicture;
+    // Frames already in the jitter buffer are shown, and stats polls see
+    // them decoded, a little after the end: only later ones are new.
+    const ended = this.stream && this.stream.live === false &&
+      this.lastFrameAt <= this.streamEndedAt + 500 && this.lastDecodeAt <= this.streamEndedAt + 1000;
     if (fresh && !ended) return 'live';
-    if (!this.stream || this.stream.live === false) return 'waiting for the stream';
+    // Pictures stopped (or never came) with the connection up: nobody is
+    // sending, whatever the metadata says (a capture that lost its network
+    // stays "live" there until the relay times it out).
+    if (!this.stream || this.stream.live === false || this.attemptFirstFrame) return 'waiting for the stream';
     return 'connecting';
   }
 
@@ -396,6 +418,7 @@ class App {
       nackCount: c.nackCount,
       pliCount: c.pliCount,
       room: this.room,
+      media: this.pcState,
       participants: Array.isArray(this.participants) ? this.participants.length : null,
     };
   }

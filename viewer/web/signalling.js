@@ -33,8 +33,9 @@ export class Signalling extends EventTarget {
     this.url = url;
   }
 
-  // Resolves once the socket is open; rejects if it closes or fails first.
-  open() {
+  // Resolves once the socket is open; rejects if it closes or fails first,
+  // or after timeoutMs (a dropped network leaves a TCP connect hanging).
+  open(timeoutMs = 3000) {
     return new Promise((resolve, reject) => {
       let ws;
       try {
@@ -45,13 +46,20 @@ export class Signalling extends EventTarget {
       }
       this.#ws = ws;
       let opened = false;
+      const timer = setTimeout(() => {
+        if (opened) return;
+        reject(new SignallingError(0, `no answer from the relay within ${timeoutMs / 1000} s`, ''));
+        this.close();
+      }, timeoutMs);
       ws.addEventListener('open', () => {
         opened = true;
+        clearTimeout(timer);
         resolve();
       });
       ws.addEventListener('message', (ev) => this.#onMessage(ev.data));
       ws.addEventListener('close', (ev) => {
         const why = ev.reason || (opened ? 'the relay closed the connection' : 'the relay is unreachable');
+        clearTimeout(timer);
         if (!opened) reject(new SignallingError(0, why, ''));
         this.#finish(ev.code, why);
       });

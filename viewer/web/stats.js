@@ -81,10 +81,13 @@ export function round1(x) {
 }
 
 // Reads getStats() of one peer connection; each poll returns the numbers of
-// that connection (counters since it started) and rates since the last poll.
+// that connection (counters since it started) and rates over the last
+// second or so (polls may come faster than once a second).
+export const RATE_WINDOW_MS = 1000;
+
 export class StatsSampler {
   #pc;
-  #prev = null; // {t, bytes, frames}
+  #history = []; // {t, bytes, frames}, oldest first, spanning >= RATE_WINDOW_MS
 
   constructor(pc) {
     this.#pc = pc;
@@ -122,14 +125,16 @@ export class StatsSampler {
       if (codec) out.codec = codec.mimeType.replace(/^video\//i, '');
       const t = inbound.timestamp;
       const bytes = inbound.bytesReceived || 0;
-      if (this.#prev && t > this.#prev.t) {
-        const dt = (t - this.#prev.t) / 1000;
-        out.bitrateKbps = round1(((bytes - this.#prev.bytes) * 8) / 1000 / dt);
-        if (typeof inbound.framesPerSecond !== 'number')
-          out.fps = round1((out.framesDecoded - this.#prev.frames) / dt);
+      const h = this.#history;
+      if (!h.length || t > h[h.length - 1].t) h.push({ t, bytes, frames: out.framesDecoded });
+      while (h.length > 2 && t - h[1].t >= RATE_WINDOW_MS) h.shift();
+      const first = h[0];
+      if (t > first.t) {
+        const dt = (t - first.t) / 1000;
+        out.bitrateKbps = round1(((bytes - first.bytes) * 8) / 1000 / dt);
+        out.fps = round1((out.framesDecoded - first.frames) / dt);
       }
       if (typeof inbound.framesPerSecond === 'number') out.fps = round1(inbound.framesPerSecond);
-      this.#prev = { t, bytes, frames: out.framesDecoded };
     }
     let pair = transport && transport.selectedCandidatePairId ? byId.get(transport.selectedCandidatePairId) : null;
     if (!pair) {

@@ -56,6 +56,7 @@ class App {
   joinStartedAt = 0;
   attemptStartedAt = 0;
   attemptFirstFrame = false;
+  timeline = {}; // this attempt's steps, ms after it started (for benchmarks)
   joinToFirstFrameMs = null;
   lastJoinToFirstFrameMs = null;
   reconnects = 0;
@@ -103,20 +104,27 @@ class App {
     this.retryTimer = 0;
     this.attemptStartedAt = performance.now();
     this.attemptFirstFrame = false;
+    this.timeline = {};
     this.updateState();
     const stale = () => gen !== this.gen;
     const sig = new Signalling(relayWsUrl());
     this.sig = sig;
     sig.addEventListener('push', (e) => { if (!stale()) this.onPush(e.detail); });
     sig.addEventListener('close', (e) => { if (!stale()) this.lost(e.detail.reason); });
+    // The offer (certificate, ICE gathering set-up: ~100 ms) is made while
+    // the socket opens and joins; it does not depend on the welcome.
+    const offer = this.prepareOffer(gen);
+    offer.catch(() => { /* reported through the await below */ });
     try {
       await sig.open();
       if (stale()) return;
+      this.mark('wsOpen');
       const welcome = await sig.request({ type: 'join', token: this.token });
       if (stale()) return;
+      this.mark('welcome');
       this.onWelcome(welcome);
       sig.startKeepalive(PING_INTERVAL_MS, PING_TIMEOUT_MS);
-      await this.subscribe(gen);
+      await this.subscribe(gen, await offer);
       if (stale()) return;
       if (this.hadLoss) this.reconnects++;
       this.hadLoss = false;
@@ -128,15 +136,22 @@ class App {
     }
   }
 
-  async subscribe(gen) {
+  async prepareOffer(gen) {
     const player = new Player(ui.els.video);
     this.player = player;
     player.addEventListener('frame', (e) => { if (gen === this.gen) this.onFrame(e.detail); });
     player.addEventListener('state', (e) => { if (gen === this.gen) this.onPcState(e.detail); });
-    const offer = await player.createOffer();
-    if (gen !== this.gen) return;
+    const sdp = await player.createOffer();
+    if (gen === this.gen) this.mark('offer');
+    return sdp;
+  }
+
+  async subscribe(gen, offer) {
+    const player = this.player;
+    if (gen !== this.gen || !player) return;
     const ans = await this.sig.request({ type: 'subscribe', sdp: offer });
     if (gen !== this.gen) return;
+    this.mark('answer');
     this.sessionId = ans.session;
     await player.acceptAnswer(ans.sdp);
     if (gen !== this.gen) return;
@@ -195,6 +210,7 @@ class App {
 
   onPcState(s) {
     this.pcState = s;
+    if (s === 'connected' && !this.timeline.connected) this.mark('connected');
     clearTimeout(this.disconnectedTimer);
     this.disconnectedTimer = 0;
     if (s === 'failed') {
@@ -218,6 +234,7 @@ class App {
     if (!this.attemptFirstFrame) {
       this.attemptFirstFrame = true;
       this.lastJoinToFirstFrameMs = round1(f.now - this.attemptStartedAt);
+      this.timeline.firstFrame = this.lastJoinToFirstFrameMs;
       if (this.joinToFirstFrameMs === null) this.joinToFirstFrameMs = round1(f.now - this.joinStartedAt);
       this.pollStats(); // framesDecoded shows up at once, not a second later
     }
@@ -227,6 +244,10 @@ class App {
     }
     if (f.receiveMs) this.receiveLatency.push(f.receiveMs.ms);
     if (this.state !== 'live') this.updateState();
+  }
+
+  mark(step) {
+    this.timeline[step] = round1(performance.now() - this.attemptStartedAt);
   }
 
   // A failure of the current attempt, before or after it was up.
@@ -407,6 +428,7 @@ class App {
       reconnects: this.reconnects,
       // Beyond the contract, for the statistics panel and benchmarks:
       lastJoinToFirstFrameMs: this.lastJoinToFirstFrameMs,
+      joinSteps: { ...this.timeline },
       latencySource: this.latencySource,
       captureToReceiveMs: this.receiveLatency.summary(),
       jitterMs: c.jitterMs,
@@ -508,6 +530,10 @@ function main() {
   ui.renderParticipants(null, null);
   ui.renderMeta(null, '');
   app.start();
+  if (typeof window.RTCPeerConnection !== 'function') {
+    app.stopWithError('This browser cannot receive WebRTC video: use a current Chromium, Chrome, Edge, Firefox or Safari.');
+    return;
+  }
   if (!joinFromFragment()) ui.showJoinForm(true, '');
 }
 

@@ -37,8 +37,9 @@ export function setState(state, roomName) {
 
 export function setError(text) {
   const el = els.error;
+  // Never hidden: an alert region that is always rendered is announced
+  // reliably when its text changes; CSS collapses it while empty.
   if (el.textContent !== (text || '')) el.textContent = text || '';
-  el.hidden = !text;
 }
 
 export function setRoom(room, you) {

@@ -66,6 +66,7 @@ class App {
   base = { framesDecoded: 0, packetsLost: 0 }; // counters of earlier connections
   cur = zeroCounters();
   statsDrawnAt = 0;
+  restartedAt = -Infinity;
 
   start() {
     setInterval(() => this.updateState(), 250);
@@ -186,8 +187,10 @@ class App {
         this.setStream(m.stream || null);
         // A publisher with the other codec sends this subscriber nothing
         // (docs/protocol.md, WHEP): subscribe again so the relay picks it.
+        // At most once in 10 s, should metadata and media ever disagree.
         if (m.stream && m.stream.live && m.stream.codec && this.player && this.player.codec &&
-            m.stream.codec !== this.player.codec) {
+            m.stream.codec !== this.player.codec && performance.now() - this.restartedAt > 10000) {
+          this.restartedAt = performance.now();
           this.restart();
           return;
         }

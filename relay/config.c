@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The web viewer shipped with the sources (viewer/web), set by CMake. */
+#ifndef TSN_DEFAULT_WEB_ROOT
+#define TSN_DEFAULT_WEB_ROOT ""
+#endif
+_Static_assert(sizeof TSN_DEFAULT_WEB_ROOT <= sizeof((struct tsn_config *)0)->web_root,
+               "TSN_DEFAULT_WEB_ROOT is longer than the web_root buffer");
+
 enum opt_id {
     OPT_LISTEN = 1, OPT_MEDIA_PORT, OPT_PUBLIC_IP, OPT_DATA_DIR, OPT_CERT, OPT_KEY,
     OPT_SECRET_FILE, OPT_WEB_ROOT, OPT_LOG_LEVEL, OPT_MAX_PEERS, OPT_RTX_CACHE,
@@ -47,7 +54,8 @@ void tsn_config_usage(const char *prog)
            "                         certificate created as DIR/cert.pem + DIR/key.pem\n"
            "  --secret-file FILE     token HMAC key (also TELESONO_SECRET_FILE); default:\n"
            "                         DIR/secret, generated on first start (mode 0600)\n"
-           "  --web-root DIR         serve the web viewer from DIR at /\n"
+           "  --web-root DIR         serve the web viewer's files from DIR at / (default:\n"
+           "                         %s); \"\" serves none\n"
            "  --log-level LEVEL      error, warn, info (default) or debug\n"
            "  --max-peers N          media peers at most (default 2048)\n"
            "  --rtx-cache N          packets kept per stream for NACK (default 2048)\n"
@@ -55,7 +63,7 @@ void tsn_config_usage(const char *prog)
            "  --consent-timeout S    drop peers silent this long (default 30)\n"
            "  --config FILE          read 'key = value' lines (long option names); flags win\n"
            "  --help                 this text\n",
-           prog);
+           prog, TSN_DEFAULT_WEB_ROOT[0] ? TSN_DEFAULT_WEB_ROOT : "none");
 }
 
 int tsn_parse_hostport(const char *s, char *host, size_t host_len, uint16_t *port)
@@ -107,6 +115,15 @@ static int copy_str(char *dst, size_t cap, const char *v)
     return 0;
 }
 
+/* Like copy_str, but "" is a value: it turns the feature off. */
+static int copy_str_or_empty(char *dst, size_t cap, const char *v)
+{
+    if (strlen(v) >= cap)
+        return -EINVAL;
+    strcpy(dst, v);
+    return 0;
+}
+
 /* Applies one option; prints the reason and returns -1 if the value is bad. */
 static int set_option(struct tsn_config *c, int id, const char *name, const char *v)
 {
@@ -125,7 +142,7 @@ static int set_option(struct tsn_config *c, int id, const char *name, const char
     case OPT_CERT: rc = copy_str(c->cert_path, sizeof c->cert_path, v); break;
     case OPT_KEY: rc = copy_str(c->key_path, sizeof c->key_path, v); break;
     case OPT_SECRET_FILE: rc = copy_str(c->secret_file, sizeof c->secret_file, v); break;
-    case OPT_WEB_ROOT: rc = copy_str(c->web_root, sizeof c->web_root, v); break;
+    case OPT_WEB_ROOT: rc = copy_str_or_empty(c->web_root, sizeof c->web_root, v); break;
     case OPT_LOG_LEVEL:
         c->log_level = tsn_log_parse_level(v);
         rc = c->log_level < 0 ? -EINVAL : 0;
@@ -203,6 +220,7 @@ static int set_defaults(struct tsn_config *c)
     c->listen_port = 8443;
     c->media_port = 0; /* 0 = the listen port's number */
     strcpy(c->data_dir, "./telesono-data");
+    strcpy(c->web_root, TSN_DEFAULT_WEB_ROOT);
     c->log_level = TSN_LOG_INFO;
     c->max_peers = 2048;
     c->rtx_cache_packets = 2048;

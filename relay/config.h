@@ -16,7 +16,8 @@ struct tsn_config {
     char cert_path[512];    /* --cert; "" = <data-dir>/cert.pem, created if missing */
     char key_path[512];     /* --key */
     char secret_file[512];  /* --secret-file or TELESONO_SECRET_FILE; "" = <data-dir>/secret */
-    char web_root[512];     /* --web-root: static files for GET / ("" = none) */
+    char web_root[512];     /* --web-root: static files at / ("" = none); default
+                               TSN_DEFAULT_WEB_ROOT, the source tree's viewer/web */
     int log_level;          /* --log-level error|warn|info|debug */
     unsigned max_peers;     /* --max-peers, default 2048 */
     unsigned rtx_cache_packets; /* --rtx-cache, default 2048 packets per stream */

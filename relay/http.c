@@ -1,23 +1,40 @@
 /* The HTTPS + WSS server (libwebsockets on the main thread): lws set-up,
- * WHIP and WHEP resources, /healthz, /metrics and /stream/<room>. Requests
- * are routed by a table of small handlers; media work is handed to the
- * session registry, which hands peers to the media thread. The /ws
- * signalling channel lives in ws_channel.c; this file only forwards its lws
- * callbacks there. Stream metadata (per room, set by the capture over /ws)
- * is kept in the per-vhost state created here. TLS 1.2+ only, HTTP/1.1 only
- * (no h2, so WebSocket upgrades always work). */
+ * WHIP and WHEP resources, /healthz, /metrics, /stream/<room>, and the web
+ * viewer's static files (GET and HEAD below --web-root, for any path the
+ * routes do not claim). Requests are routed by a table of small handlers;
+ * media work is handed to the session registry, which hands peers to the
+ * media thread. The /ws signalling channel lives in ws_channel.c; this file
+ * only forwards its lws callbacks there. Which static paths are allowed and
+ * how files are read is static_files.c's business. Stream metadata (per
+ * room, set by the capture over /ws) is kept in the per-vhost state created
+ * here. TLS 1.2+ only, HTTP/1.1 only (no h2, so WebSocket upgrades always
+ * work). */
 #include "http_int.h"
 
 #include "log.h"
+#include "static_files.h"
 #include "stream_meta.h"
 #include "ws_channel.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_BODY_BYTES (64 * 1024)
+/* A response body goes out in pieces of this size, one per WRITEABLE, so a
+ * 4 MiB file never sits whole in lws's own buffer. */
+#define WRITE_CHUNK_BYTES (64 * 1024)
+
+/* The web viewer's pages: everything from this origin only, media from
+ * blob: URLs, WebSockets to wss:, and never inside a frame. */
+static const char page_csp[] =
+    "default-src 'self'; connect-src 'self' wss:; media-src 'self' blob:; "
+    "img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
 /* Rooms whose stream metadata is remembered beyond max_peers (ended streams
  * are forgotten first when it is full). */
 #define EXTRA_STREAM_ROOMS 256
@@ -33,9 +50,11 @@ struct request {
 struct reply {
     int status;
     const char *content_type;
-    char *body; /* malloc'd, nullable */
+    char *body; /* malloc'd, nullable (HEAD of a file: NULL with body_len set) */
     size_t body_len;
     char location[128];
+    const char *cache_control; /* NULL: "no-store" */
+    int page;                  /* an HTML page: Content-Security-Policy and Referrer-Policy */
 };
 
 /* --- replies ---------------------------------------------------------- */
@@ -57,9 +76,22 @@ static void reply_text(struct reply *out, int status, const char *text)
     }
 }
 
+static int add_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                      unsigned char *end)
+{
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+static int add_page_headers(struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+    return add_header(wsi, "content-security-policy:", page_csp, p, end) ||
+           add_header(wsi, "referrer-policy:", "no-referrer", p, end);
+}
+
 static int send_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
 {
-    unsigned char hdr[LWS_PRE + 1024];
+    unsigned char hdr[LWS_PRE + 2048];
     unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
     if (lws_add_http_common_headers(wsi, (unsigned)rep->status, rep->content_type, rep->body_len,
                                     &p, end))
@@ -68,30 +100,27 @@ static int send_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
                                                         (const unsigned char *)rep->location,
                                                         (int)strlen(rep->location), &p, end))
         goto fail;
-    static const char nosniff[] = "nosniff";
-    static const char nostore[] = "no-store";
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                    (const unsigned char *)nosniff, sizeof nosniff - 1, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)nostore, sizeof nostore - 1, &p, end))
+    if (add_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
+        add_header(wsi, "cache-control:", rep->cache_control ? rep->cache_control : "no-store", &p,
+                   end) ||
+        (rep->page && add_page_headers(wsi, &p, end)))
         goto fail;
-    if (rep->status == 204 || rep->status == 405) {
-        static const char allow[] = "GET, POST, DELETE, OPTIONS";
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                        (const unsigned char *)allow, sizeof allow - 1, &p, end))
-            goto fail;
-    }
+    if ((rep->status == 204 || rep->status == 405) &&
+        add_header(wsi, "allow:", "GET, HEAD, POST, DELETE, OPTIONS", &p, end))
+        goto fail;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         goto fail;
-    if (rep->body_len == 0) {
+    /* HEAD: the headers of the GET, Content-Length included, and no body. */
+    if (rep->body_len == 0 || pss->method == M_HEAD) {
         free(rep->body);
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
     pss->resp = malloc(LWS_PRE + rep->body_len);
-    if (!pss->resp)
+    if (!pss->resp || !rep->body)
         goto fail;
     memcpy(pss->resp + LWS_PRE, rep->body, rep->body_len);
     pss->resp_len = rep->body_len;
+    pss->resp_sent = 0;
     free(rep->body);
     lws_callback_on_writable(wsi);
     return 0;
@@ -230,8 +259,56 @@ static void on_metrics(struct request *q, struct reply *out)
     out->body_len = (size_t)n;
 }
 
+/* The reply status for an error of static_files.c. */
+static int static_status(int rc)
+{
+    switch (rc) {
+    case -ENOENT:
+    case -ENXIO:
+        return 404;
+    case -ENAMETOOLONG:
+        return 414;
+    case -ENOMEM:
+        return 503;
+    case -EIO:
+        return 500;
+    default: /* -EACCES, -EISDIR, -ELOOP, -EFBIG */
+        return 403;
+    }
+}
+
+/* GET or HEAD of a file of the web viewer. `path` is the request path as
+ * lws hands it over (decoded once, dot segments folded). */
+static void serve_static(struct request *q, const char *path, struct reply *out)
+{
+    const char *root = q->r->cfg.web_root;
+    char rel[TSN_STATIC_FILES_MAX_PATH + 1];
+    const char *why = "not found";
+    int rc = root[0] ? 0 : -ENOENT;
+    if (rc == 0)
+        rc = tsn_static_files_resolve(path, strlen(path), TSN_STATIC_FILES_DECODED, rel, sizeof rel,
+                                      &why);
+    if (rc == 0)
+        rc = tsn_static_files_read(root, rel, TSN_STATIC_FILES_MAX_BYTES, q->pss->method != M_HEAD,
+                                   &out->body, &out->body_len, &why);
+    if (rc) {
+        tsn_debug("[http] static file refused (%d): %s", static_status(rc), why);
+        reply_text(out, static_status(rc), why);
+        return;
+    }
+    out->status = 200;
+    out->content_type = tsn_static_files_content_type(rel, &out->page);
+    /* Revalidated on every load: a new build of the app is never mixed
+     * with cached modules of the old one. */
+    out->cache_control = "no-cache";
+}
+
 static void on_index(struct request *q, struct reply *out)
 {
+    if (q->r->cfg.web_root[0]) {
+        serve_static(q, "/", out);
+        return;
+    }
     reply_text(out, 200,
                "Telesono relay. WHIP: POST /whip/<room>; WHEP: POST /whep/<room>; "
                "stream metadata: GET /stream/<room>; signalling: wss /ws; health: /healthz; "
@@ -284,6 +361,24 @@ static int session_id_valid(const char *s)
     return strlen(s) == TSN_SESSION_ID_LEN && strspn(s, "0123456789abcdef") == TSN_SESSION_ID_LEN;
 }
 
+/* The first path segments the API owns: never a static file, whatever
+ * follows (a file named "metrics" or a directory "whip" is not served). */
+static int reserved_prefix(const char *first)
+{
+    if (strcmp(first, "ws") == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (routes[i].prefix[0] && strcmp(routes[i].prefix, first) == 0)
+            return 1;
+    return 0;
+}
+
+/* HEAD is answered wherever GET is. */
+static int method_matches(enum tsn_http_method route_method, enum tsn_http_method m)
+{
+    return route_method == m || (route_method == M_GET && m == M_HEAD);
+}
+
 static void route(struct request *q, struct reply *out)
 {
     char path[sizeof q->pss->path];
@@ -297,7 +392,7 @@ static void route(struct request *q, struct reply *out)
         if (strcmp(rt->prefix, prefix) != 0 || n != 1 + rt->segs - (rt->prefix[0] ? 0 : 1))
             continue;
         path_known = 1;
-        if (rt->method != q->pss->method)
+        if (!method_matches(rt->method, q->pss->method))
             continue;
         q->room = rt->segs >= SEG_ROOM ? segs[1] : NULL;
         q->session = rt->segs == SEG_ROOM_SESSION ? segs[2] : NULL;
@@ -314,6 +409,9 @@ static void route(struct request *q, struct reply *out)
     }
     if (path_known)
         reply_text(out, 405, "method not allowed");
+    else if ((q->pss->method == M_GET || q->pss->method == M_HEAD) &&
+             !reserved_prefix(segs[0] ? segs[0] : ""))
+        serve_static(q, q->pss->path, out);
     else
         reply_text(out, 404, "not found");
 }
@@ -326,6 +424,8 @@ static int respond(struct lws *wsi, struct pss *pss)
     tsn_metric_add(&r->metrics.http_requests, 1);
     if (pss->body_too_large)
         reply_text(&rep, 413, "request body too large");
+    else if (pss->path_too_long)
+        reply_text(&rep, 414, "request path too long");
     else
         route(&q, &rep);
     return send_reply(wsi, pss, &rep);
@@ -339,7 +439,7 @@ static enum tsn_http_method method_of(struct lws *wsi)
     } map[] = {
         {WSI_TOKEN_GET_URI, M_GET},       {WSI_TOKEN_POST_URI, M_POST},
         {WSI_TOKEN_DELETE_URI, M_DELETE}, {WSI_TOKEN_OPTIONS_URI, M_OPTIONS},
-        {WSI_TOKEN_PATCH_URI, M_PATCH},
+        {WSI_TOKEN_PATCH_URI, M_PATCH},   {WSI_TOKEN_HEAD_URI, M_HEAD},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (lws_hdr_total_length(wsi, map[i].tok) > 0)
@@ -354,7 +454,9 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *uri)
     http_cleanup(pss); /* a keep-alive connection's previous request */
     memset(pss, 0, sizeof *pss);
     pss->method = method_of(wsi);
-    snprintf(pss->path, sizeof pss->path, "%s", uri ? uri : "/");
+    /* Refused rather than cut: a shortened path could name another file. */
+    pss->path_too_long = uri && strlen(uri) >= sizeof pss->path;
+    snprintf(pss->path, sizeof pss->path, "%s", uri && !pss->path_too_long ? uri : "/");
     if (lws_hdr_copy(wsi, pss->auth, sizeof pss->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
         pss->auth[0] = '\0';
     if ((pss->method == M_POST || pss->method == M_PATCH) &&
@@ -381,15 +483,28 @@ static int on_body(struct pss *pss, const void *in, size_t len)
     return 0;
 }
 
+/* Sends the next piece of the body (the bytes before it, already sent,
+ * serve as the LWS_PRE headroom lws_write may use). */
 static int on_http_writeable(struct lws *wsi, struct pss *pss)
 {
     if (!pss->resp)
         return 0;
-    int n = lws_write(wsi, pss->resp + LWS_PRE, pss->resp_len, LWS_WRITE_HTTP_FINAL);
-    free(pss->resp);
-    pss->resp = NULL;
-    if (n < 0)
+    size_t left = pss->resp_len - pss->resp_sent;
+    size_t n = left > WRITE_CHUNK_BYTES ? WRITE_CHUNK_BYTES : left;
+    int final = n == left;
+    int w = lws_write(wsi, pss->resp + LWS_PRE + pss->resp_sent, n,
+                      final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+    pss->resp_sent += n;
+    if (w < 0 || final) {
+        free(pss->resp);
+        pss->resp = NULL;
+    }
+    if (w < 0)
         return -1;
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -488,6 +603,28 @@ static struct vhd *vhd_create(struct tsn_relay *r)
     return v->streams ? v : NULL;
 }
 
+/* Says at start-up what GET / will do. A missing web root is not fatal:
+ * the files are looked up per request, so it may appear later. */
+static void check_web_root(const char *root)
+{
+    if (!root[0]) {
+        tsn_info("[http] no --web-root: GET / answers a text index");
+        return;
+    }
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        tsn_warn("[http] web root %s cannot be opened (%s): the web viewer answers 404 until it "
+                 "exists (set --web-root, or --web-root \"\" to serve none)",
+                 root, strerror(errno));
+        return;
+    }
+    if (faccessat(fd, "index.html", R_OK, AT_SYMLINK_NOFOLLOW) != 0)
+        tsn_warn("[http] web root %s has no readable index.html: GET / answers 404", root);
+    else
+        tsn_info("[http] serving the web viewer from %s", root);
+    close(fd);
+}
+
 int tsn_http_start(struct tsn_relay *r)
 {
     struct lws_context_creation_info info;
@@ -525,6 +662,7 @@ int tsn_http_start(struct tsn_relay *r)
         return -1;
     }
     tsn_sessions_on_publisher_end(r->sessions, tsn_ws_channel_publisher_end, v);
+    check_web_root(r->cfg.web_root);
     return 0;
 }
 
@@ -537,6 +675,8 @@ void tsn_http_stop(struct tsn_relay *r)
         tsn_sessions_on_publisher_end(r->sessions, NULL, NULL);
     struct vhd *v = vhd_find(r->lws);
     struct tsn_stream_rooms *streams = v ? v->streams : NULL;
+    if (v)
+        v->stopping = 1;         /* no presence pushes while every socket closes */
     lws_context_destroy(r->lws); /* closes every socket, then frees v */
     tsn_stream_rooms_free(streams);
     r->lws = NULL;

@@ -2,7 +2,9 @@
  * both "--flag value" and "--flag=value" forms, config files (comments, blank
  * lines, spacing, CRLF), flags overriding the file in any order, bad values,
  * --help, the media port following the listen port, IPv6 listen addresses,
- * TELESONO_SECRET_FILE, and repeated parsing in one process (getopt state).
+ * TELESONO_SECRET_FILE, the web root (the source tree's viewer/web by
+ * default, "" to serve none), and repeated parsing in one process (getopt
+ * state).
  * Error and usage text goes to stderr/stdout. */
 #include <errno.h>
 #include <setjmp.h>
@@ -64,7 +66,7 @@ static void expect_defaults_except_paths(const struct tsn_config *c)
     assert_int_equal(c->listen_port, 8443);
     assert_int_equal(c->media_port, 8443);
     assert_string_equal(c->public_ip, "127.0.0.1");
-    assert_string_equal(c->web_root, "");
+    assert_string_equal(c->web_root, TSN_DEFAULT_WEB_ROOT);
     assert_int_equal(c->log_level, TSN_LOG_INFO);
     assert_int_equal(c->max_peers, 2048);
     assert_int_equal(c->rtx_cache_packets, 2048);
@@ -419,6 +421,45 @@ static void test_secret_env(void **state)
     assert_string_equal(c.secret_file, "/d/secret");
 }
 
+/* The default web root is this source tree's viewer/web (CMake sets it);
+ * "" (flag or file) turns static files off; the last value wins. */
+static void test_web_root(void **state)
+{
+    static const char suffix[] = "/viewer/web";
+    size_t n = strlen(TSN_DEFAULT_WEB_ROOT);
+    assert_true(n > sizeof suffix - 1);
+    assert_string_equal(TSN_DEFAULT_WEB_ROOT + n - (sizeof suffix - 1), suffix);
+    assert_true(TSN_DEFAULT_WEB_ROOT[0] == '/');
+
+    struct tsn_config c;
+    assert_int_equal(PARSE(&c, "--media-port", "9000"), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, TSN_DEFAULT_WEB_ROOT);
+    assert_int_equal(PARSE(&c, "--web-root", ""), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, "");
+    assert_int_equal(PARSE(&c, "--web-root="), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, "");
+    assert_int_equal(PARSE(&c, "--web-root", "", "--web-root", "/srv/a"), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, "/srv/a");
+    /* A relative path is kept as given (relative to the working directory). */
+    assert_int_equal(PARSE(&c, "--web-root", "web"), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, "web");
+
+    char path[64];
+    write_file(path, "web-root =\n");
+    assert_int_equal(PARSE(&c, "--config", path), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, "");
+    /* A flag still wins over the file's "". */
+    assert_int_equal(PARSE(&c, "--config", path, "--web-root", "/srv/b"), TSN_CONFIG_OK);
+    assert_string_equal(c.web_root, "/srv/b");
+    unlink(path);
+
+    /* Too long: refused, never truncated. */
+    char longdir[600];
+    memset(longdir, 'w', sizeof longdir - 1);
+    longdir[sizeof longdir - 1] = '\0';
+    assert_int_equal(PARSE(&c, "--web-root", longdir), TSN_CONFIG_ERROR);
+}
+
 /* Options may come in any order, mixed with the config file, and repeated:
  * the last one wins. */
 static void test_repeated(void **state)
@@ -453,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup(test_help, setup),
         cmocka_unit_test_setup(test_secret_env, setup),
         cmocka_unit_test_setup(test_repeated, setup),
+        cmocka_unit_test_setup(test_web_root, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -429,7 +429,10 @@ class App {
       latencyMs: this.latency.summary(),
       joinToFirstFrameMs: this.joinToFirstFrameMs,
       reconnects: this.reconnects,
-      // Beyond the contract, for the statistics panel and benchmarks:
+      // Beyond the contract: when the join started, in ms after navigation
+      // began (page load and module start-up before the join).
+      joinStartedAtMs: this.token ? round1(this.joinStartedAt) : null,
+      // Also beyond the contract, for the statistics panel and benchmarks:
       lastJoinToFirstFrameMs: this.lastJoinToFirstFrameMs,
       joinSteps: { ...this.timeline },
       latencySource: this.latencySource,

@@ -171,11 +171,14 @@ void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, c
  * on failure. Returns `o` or NULL. */
 static json_t *add_participants(json_t *o, const struct tsn_sig_participants *people)
 {
-    json_t *arr = json_array();
-    if (!o || !arr || json_object_set_new(o, "participants", arr) != 0) {
+    if (!o)
+        return NULL;
+    /* set_new takes the array even when it fails. */
+    if (json_object_set_new(o, "participants", json_array()) != 0) {
         json_decref(o);
         return NULL;
     }
+    json_t *arr = json_object_get(o, "participants");
     size_t n = people ? people->count : 0;
     for (size_t i = 0; i < n; i++) {
         json_t *e =

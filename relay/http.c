@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_BODY_BYTES (64 * 1024)
@@ -29,15 +30,16 @@
  * 4 MiB file never sits whole in lws's own buffer. */
 #define WRITE_CHUNK_BYTES (64 * 1024)
 
+/* Rooms whose stream metadata is remembered beyond max_peers (ended streams
+ * are forgotten first when it is full). */
+#define EXTRA_STREAM_ROOMS 256
+
 /* The web viewer's pages: everything from this origin only, media from
  * blob: URLs, WebSockets to wss:, and never inside a frame. */
 static const char page_csp[] =
     "default-src 'self'; connect-src 'self' wss:; media-src 'self' blob:; "
     "img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'";
-/* Rooms whose stream metadata is remembered beyond max_peers (ended streams
- * are forgotten first when it is full). */
-#define EXTRA_STREAM_ROOMS 256
 
 struct request {
     struct tsn_relay *r;
@@ -115,8 +117,10 @@ static int send_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
         free(rep->body);
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
+    if (!rep->body)
+        goto fail; /* only HEAD has a length without a body */
     pss->resp = malloc(LWS_PRE + rep->body_len);
-    if (!pss->resp || !rep->body)
+    if (!pss->resp)
         goto fail;
     memcpy(pss->resp + LWS_PRE, rep->body, rep->body_len);
     pss->resp_len = rep->body_len;
@@ -618,8 +622,10 @@ static void check_web_root(const char *root)
                  root, strerror(errno));
         return;
     }
-    if (faccessat(fd, "index.html", R_OK, AT_SYMLINK_NOFOLLOW) != 0)
-        tsn_warn("[http] web root %s has no readable index.html: GET / answers 404", root);
+    struct stat st;
+    if (fstatat(fd, "index.html", &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        tsn_warn("[http] web root %s has no index.html (a regular file): GET / answers 404 or 403",
+                 root);
     else
         tsn_info("[http] serving the web viewer from %s", root);
     close(fd);

@@ -17,7 +17,9 @@
 //
 // node bench_latency.mjs --url https://127.0.0.1:PORT/ --room R --token JWT
 //   [--warmup S (5)] [--duration S (20)] [--log FILE]
+//   [--samples FILE (every per-frame value, JSON: {harness: [...], page: [...]})]
 
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs, viewerUrl, newPage, run, stats, waitFor, sleep, say } from './lib.mjs';
 
@@ -121,6 +123,9 @@ run(async (checks, { context }) => {
   const s1 = await stats(page);
   const windowS = (Date.now() - t0) / 1000;
 
+  if (a.samples) {
+    fs.writeFileSync(a.samples, JSON.stringify({ harness: bench.samples, page: bench.appSamples }) + '\n');
+  }
   r.durationS = Math.round(windowS * 10) / 10;
   r.loadAverage = os.loadavg().map((x) => Math.round(x * 100) / 100);
   // The page's figures over exactly the window (its ring may still hold

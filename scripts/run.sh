@@ -52,6 +52,9 @@ Telesono demo is running: relay https://127.0.0.1:$PORT, room "$ROOM", phantom c
 640x480@30 (H.264). Certificate: $DATA/cert.pem${fp:+ (SHA-256 $fp; pin it with --fingerprint)}
 Tokens (valid $((TTL / 3600)) h) are in $DATA: clinician.token, observer.token, capture.token.
 
+Watch in a browser (the link carries the clinician token in its fragment, which never
+reaches the server; accept the self-signed certificate once):
+  https://127.0.0.1:$PORT/#room=$ROOM&token=$(cat "$DATA/clinician.token")
 Watch in a window:
   $BIN/telesono-view --relay https://127.0.0.1:$PORT --token-file $DATA/clinician.token \\
       --ca $DATA/cert.pem

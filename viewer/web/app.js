@@ -5,12 +5,21 @@
 // sentence in #error. A lost relay (socket closed, pings unanswered, media
 // failed, session ended) is retried with backoff (200 ms doubling to 2 s)
 // and everything is rebuilt; a refused token stops for good. It also keeps
-// the statistics behind window.telesono.stats(). The DOM is drawn by ui.js,
-// the offer and latency by player.js, the counters by stats.js.
+// the statistics behind window.telesono.stats(). It also holds the room's
+// annotations: the snapshot after the welcome, then the relay's events in
+// order (annotate.js), drawn over the picture (overlay.js), made with the
+// tools (tools.js, clinicians only) and the chat (chat.js); refusals of
+// annotation requests go to the status line, never to #error. The DOM is
+// drawn by ui.js, the offer and latency by player.js, the counters by
+// stats.js.
 
 import { Signalling, SignallingError, relayWsUrl } from './signalling.js';
 import { Player } from './player.js';
 import { Ring, StatsSampler, round1 } from './stats.js';
+import { AnnotationState, COLOR_RE } from './annotate.js';
+import { Overlay } from './overlay.js';
+import { Tools } from './tools.js';
+import { ChatPanel } from './chat.js';
 import * as ui from './ui.js';
 
 const BACKOFF_FIRST_MS = 200;
@@ -22,6 +31,10 @@ const STATS_POLL_MS = 250;
 const STATS_DRAW_MS = 1000;
 const LATENCY_WINDOW = 600; // samples for p50/p95 (20 s at 30 fps)
 const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const ANNOT_TYPES = ['draw', 'delete', 'undo', 'clear', 'chat', 'freeze', 'bookmark', 'pointer'];
+const KIND_NAMES = {
+  arrow: 'arrow', line: 'line', caliper: 'caliper', ellipse: 'ellipse', freehand: 'freehand stroke', text: 'text',
+};
 
 class LocalError extends Error {}
 
@@ -67,6 +80,105 @@ class App {
   cur = zeroCounters();
   statsDrawnAt = 0;
   restartedAt = -Infinity;
+  annot = new AnnotationState();
+  colors = new Map(); // sub -> "#rrggbb": a sub keeps its colour for the room's life
+  frameCaptureMs = null; // capture time (Unix ms) of the picture shown
+  overlay = null;
+  tools = null;
+  chat = null;
+
+  // The annotation views, once the DOM is there.
+  attachAnnotations() {
+    this.overlay = new Overlay(document.getElementById('stage'), ui.els.video, document.getElementById('marks'));
+    this.tools = new Tools({
+      root: document.getElementById('tools'),
+      overlay: this.overlay,
+      model: this.annot,
+      send: (msg) => this.annotRequest(msg),
+      sendPointer: (msg) => { if (this.sig) this.sig.send(msg); },
+      frameMs: () => this.frameCaptureMs,
+      ask: (o) => ui.ask(o),
+      hint: (t) => ui.setAnnotStatus(t, 'hint', 0),
+    });
+    this.chat = new ChatPanel({
+      list: document.getElementById('chat-list'),
+      form: document.getElementById('chat-form'),
+      note: document.getElementById('chat-note'),
+      send: (msg) => this.annotRequest(msg),
+      colorOf: (sub) => this.colors.get(sub) || '',
+    });
+    this.annot.addEventListener('change', (e) => this.onAnnotChange(e.detail));
+    this.onAnnotChange({ op: 'load' });
+  }
+
+  onAnnotChange(ev) {
+    const a = this.annot;
+    this.overlay.marks = a.items;
+    this.overlay.invalidate();
+    const all = ev.op === 'load' || ev.op === 'reset';
+    if (all || ev.op !== 'chat') {
+      ui.renderMarks(a.items, this.tools.enabled, (id) => this.annotRequest({ type: 'delete', item: id }).catch(() => {}));
+    }
+    if (all || ev.op === 'chat') this.chat.render(a.chat);
+    if (all || ev.op === 'bookmark') ui.renderBookmarks(a.bookmarks);
+    if (all || ev.op === 'freeze') ui.setFrozen(a.frozen);
+    if (ev.op === 'freeze' && ev.reason) ui.setAnnotStatus(`Unfrozen: ${ev.from || 'the clinician'} ${ev.reason}.`, 'hint');
+  }
+
+  // One annotation request; the relay's event is applied from the socket
+  // (signalling.js hands it over in order), the promise is for the tools.
+  // A refusal is shown in the status line and rethrown.
+  annotRequest(msg) {
+    if (!this.sig) {
+      ui.setAnnotStatus('Not connected to the relay: nothing was sent.', 'error');
+      return Promise.reject(new SignallingError(0, 'not connected to the relay', msg.type));
+    }
+    return this.sig.request(msg).catch((e) => {
+      const what = msg.type === 'draw' && msg.item ? `The ${KIND_NAMES[msg.item.kind] || 'mark'}` : `“${msg.type}”`;
+      const code = e.code ? ` (${e.code})` : '';
+      ui.setAnnotStatus(`${what} was not accepted: ${e.reason || e.message}${code}.`, 'error');
+      throw e;
+    });
+  }
+
+  // Who may annotate, from the welcome's role.
+  applyRole() {
+    const role = this.you ? this.you.role : '';
+    const clinician = role === 'clinician';
+    ui.showTools(role);
+    this.tools.setEnabled(clinician);
+    this.chat.setEnabled(clinician, role
+      ? 'Only clinicians can write in the chat; you can read it.'
+      : 'Join a room to chat.');
+    this.onAnnotChange({ op: 'load' }); // delete buttons follow the role
+  }
+
+  learnColors(list) {
+    if (!Array.isArray(list)) return;
+    for (const p of list) {
+      if (p && typeof p.sub === 'string' && typeof p.color === 'string' && COLOR_RE.test(p.color)) {
+        this.colors.set(p.sub, p.color.toLowerCase());
+      }
+    }
+    if (this.you && this.colors.has(this.you.sub)) this.tools.color = this.colors.get(this.you.sub);
+    // Pointers of people who left go with them.
+    const here = new Set(list.map((p) => p && p.sub));
+    for (const sub of [...this.overlay.pointers.keys()]) if (!here.has(sub)) this.overlay.pointers.delete(sub);
+    this.overlay.invalidate();
+    this.chat.render(this.annot.chat); // names get their colours
+  }
+
+  onPointer(m) {
+    if (typeof m.from !== 'string') return;
+    const ptrs = this.overlay.pointers;
+    if (m.hide) {
+      ptrs.delete(m.from);
+    } else if (typeof m.x === 'number' && typeof m.y === 'number' && Number.isFinite(m.x) && Number.isFinite(m.y)) {
+      const color = typeof m.color === 'string' && COLOR_RE.test(m.color) ? m.color : this.colors.get(m.from);
+      ptrs.set(m.from, { x: Math.min(1, Math.max(0, m.x)), y: Math.min(1, Math.max(0, m.y)), color });
+    }
+    this.overlay.invalidate();
+  }
 
   start() {
     setInterval(() => this.updateState(), 250);
@@ -172,11 +284,14 @@ class App {
     this.participants = Array.isArray(m.participants) ? m.participants : undefined;
     ui.setRoom(this.room, this.you);
     ui.renderParticipants(this.participants, this.you);
+    this.applyRole();
+    this.learnColors(this.participants || []);
   }
 
   setStream(s) {
     const wasLive = this.stream && this.stream.live !== false;
     this.stream = s;
+    if (s && s.width > 0 && s.height > 0) this.overlay.setFallbackSize(s.width, s.height);
     if (s && s.live === false && (wasLive || !this.streamEndedAt)) this.streamEndedAt = performance.now();
     ui.renderMeta(s, this.player ? this.player.codec : '');
   }
@@ -198,6 +313,22 @@ class App {
       case 'presence':
         this.participants = Array.isArray(m.participants) ? m.participants : [];
         ui.renderParticipants(this.participants, this.you);
+        this.learnColors(this.participants);
+        break;
+      case 'annotations':
+        this.tools.reset(); // previews of a lost socket never get their event
+        this.annot.load(m);
+        return;
+      case 'event':
+        this.annot.apply(m);
+        return;
+      case 'pointer':
+        this.onPointer(m);
+        return;
+      case 'error':
+        // Pushed: a pointer refused, or a reply that came after its request
+        // gave up waiting.
+        if (ANNOT_TYPES.includes(m.ref)) ui.setAnnotStatus(`“${m.ref}” was not accepted: ${m.reason} (${m.code}).`, 'error');
         break;
       case 'session':
         if (m.session === this.sessionId && m.state === 'closed') {
@@ -234,6 +365,7 @@ class App {
   onFrame(f) {
     const now = performance.now();
     this.lastFrameAt = now;
+    this.frameCaptureMs = f.captureUnixMs;
     if (!this.attemptFirstFrame) {
       this.attemptFirstFrame = true;
       this.lastJoinToFirstFrameMs = round1(f.now - this.attemptStartedAt);
@@ -331,6 +463,11 @@ class App {
     this.stream = null;
     this.participants = undefined;
     this.you = null;
+    this.frameCaptureMs = null;
+    this.colors.clear();
+    this.overlay.pointers.clear();
+    this.annot.clearAll();
+    this.applyRole();
     ui.els.video.srcObject = null;
     if (showForm) {
       ui.setError('');
@@ -354,6 +491,11 @@ class App {
     }
     this.player = null;
     this.sampler = null;
+    if (this.tools) this.tools.reset();
+    if (this.overlay) {
+      this.overlay.pointers.clear();
+      this.overlay.invalidate();
+    }
     this.sessionId = '';
     this.subscribed = false;
     this.pcState = 'new';
@@ -496,9 +638,14 @@ function onJoinSubmit(ev) {
 }
 
 function onKey(ev) {
-  if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.defaultPrevented) return;
   const t = ev.target;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+  if (!document.querySelector('dialog[open]') && app.tools.handleKey(ev)) {
+    ev.preventDefault();
+    return;
+  }
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
   switch (ev.key) {
     case 'f':
     case 'F':
@@ -522,6 +669,7 @@ function onKey(ev) {
 }
 
 function main() {
+  app.attachAnnotations();
   document.getElementById('join-form').addEventListener('submit', onJoinSubmit);
   document.getElementById('btn-fullscreen').addEventListener('click', () => ui.toggleFullscreen());
   document.getElementById('btn-stats').addEventListener('click', () => ui.toggleStatsPanel());
@@ -543,10 +691,26 @@ function main() {
   if (!joinFromFragment()) ui.showJoinForm(true, '');
 }
 
+// Answers of the annotation test hook: the relay's event or its refusal.
+async function sendAnnotation(msg) {
+  try {
+    const ev = await app.annotRequest(msg);
+    return { ok: true, seq: ev.seq, event: ev };
+  } catch (e) {
+    return { ok: false, code: e.code || 0, reason: e.reason || e.message };
+  }
+}
+
 window.telesono = Object.freeze({
   stats: () => app.snapshot(),
   reconnect: () => app.reconnectNow(),
   leave: () => app.leave(),
+  // {seq, items, frozen, bookmarks, chat}: the room's state as this page holds it.
+  annotations: () => app.annot.snapshot(),
+  // For tests: sends one annotation message as the tools would, without the
+  // page's role check (the relay is the one that decides).
+  sendAnnotation,
+  stream: () => (app.stream ? JSON.parse(JSON.stringify(app.stream)) : null),
 });
 
 main();

@@ -7,7 +7,7 @@
 // capture-to-display latency for every frame shown. It does not signal (the
 // caller carries the SDP) and does not reconnect.
 
-import { captureToDisplayMs } from './stats.js';
+import { captureToDisplayMs, NTP_UNIX_OFFSET_MS } from './stats.js';
 
 const ABS_CAPTURE_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
 
@@ -169,6 +169,10 @@ export class Player extends EventTarget {
     const captureNtpMs = md && md.rtpTimestamp !== undefined ? this.#captureByRtp.get(md.rtpTimestamp) : undefined;
     return {
       now,
+      // The shown frame's capture time on the Unix clock (ms), the frame_ms
+      // of annotations drawn on it; null without abs-capture-time.
+      captureUnixMs: typeof captureNtpMs === 'number' && captureNtpMs > NTP_UNIX_OFFSET_MS
+        ? Math.round(captureNtpMs - NTP_UNIX_OFFSET_MS) : null,
       width: md ? md.width : 0,
       height: md ? md.height : 0,
       latencyMs: captureToDisplayMs(md, captureNtpMs, wallNowMs, perfNowMs),

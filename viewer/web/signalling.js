@@ -4,7 +4,10 @@
 // an `error` reply); messages without a known id (stream, presence, session)
 // are handed to the 'push' listeners. A keep-alive ping detects a relay that
 // stopped answering while the TCP connection looks open (a network drop).
-// It does not reconnect: the caller (app.js) owns the retry policy.
+// Annotation events are the one exception to "a reply goes to its request
+// only": an `event` is also handed to the 'push' listeners, first, so that
+// the room's state applies every event in the socket's order, one's own
+// included. It does not reconnect: the caller (app.js) owns the retry policy.
 
 export class SignallingError extends Error {
   constructor(code, reason, ref) {
@@ -85,6 +88,14 @@ export class Signalling extends EventTarget {
     });
   }
 
+  // Sends a message that gets no reply (a pointer position); false when
+  // the socket is not open.
+  send(msg) {
+    if (this.#closed || !this.#ws || this.#ws.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(JSON.stringify(msg));
+    return true;
+  }
+
   // Pings every intervalMs; if a pong does not come back within timeoutMs the
   // socket is declared dead ('close' with that reason) and closed.
   startKeepalive(intervalMs = 5000, timeoutMs = 5000) {
@@ -133,6 +144,7 @@ export class Signalling extends EventTarget {
       return; // the relay only sends JSON; ignore anything else
     }
     if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
+    if (m.type === 'event') this.dispatchEvent(new CustomEvent('push', { detail: m }));
     if (Number.isInteger(m.id) && this.#pending.has(m.id)) {
       const p = this.#pending.get(m.id);
       this.#pending.delete(m.id);
@@ -140,6 +152,7 @@ export class Signalling extends EventTarget {
       else p.resolve(m);
       return;
     }
+    if (m.type === 'event') return; // already handed over
     this.dispatchEvent(new CustomEvent('push', { detail: m }));
   }
 }

@@ -1,8 +1,12 @@
-// UI: everything that touches the page's DOM. It renders state, errors,
-// participants, stream metadata and statistics with textContent only (names
-// and probe strings come from other people: never parsed as HTML), and
-// drives the join form, the help dialog, the statistics panel and
+// UI: the page's DOM outside the picture and the chat. It renders state,
+// errors, participants (with their colours), stream metadata, statistics,
+// the list of marks and bookmarks, the freeze banner and the annotation
+// status line with textContent only (names, texts and probe strings come
+// from other people: never parsed as HTML), and drives the join form, the
+// help dialog, the in-page question box, the statistics panel and
 // fullscreen. It holds no session logic (app.js decides, this module shows).
+
+import { describeMark, fmtClock, COLOR_RE } from './annotate.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -47,6 +51,17 @@ export function setRoom(room, you) {
   $('you').textContent = you ? `You: ${you.sub} (${you.role})` : '';
 }
 
+// A small square of a participant's colour (CSSOM, which the page's
+// style-src 'self' allows, unlike a style attribute).
+export function swatch(color) {
+  const sw = document.createElement('span');
+  sw.className = 'swatch';
+  sw.setAttribute('aria-hidden', 'true');
+  if (typeof color === 'string' && COLOR_RE.test(color)) sw.style.backgroundColor = color;
+  else sw.classList.add('swatch-none');
+  return sw;
+}
+
 export function renderParticipants(list, you) {
   const ul = els.participants;
   ul.replaceChildren();
@@ -56,7 +71,7 @@ export function renderParticipants(list, you) {
     const li = document.createElement('li');
     const name = document.createElement('span');
     name.className = 'who';
-    name.textContent = p.sub;
+    name.append(swatch(p.color), p.sub);
     const role = document.createElement('span');
     role.className = `role role-${String(p.role || 'unknown').replace(/[^a-z]/g, '')}`;
     role.textContent = p.role || '?';
@@ -171,11 +186,155 @@ export function toggleHelp(force) {
 }
 
 export async function toggleFullscreen() {
-  const stage = $('stage');
+  // The picture with its tools and status line: clinicians draw full screen too.
+  const work = $('work');
   try {
     if (document.fullscreenElement) await document.exitFullscreen();
-    else if (stage.requestFullscreen) await stage.requestFullscreen();
+    else if (work.requestFullscreen) await work.requestFullscreen();
   } catch {
     /* refused (no user gesture, or not allowed): nothing to undo */
   }
+}
+
+// ---- annotations ----
+
+// Tools for clinicians; everyone else is told why there are none.
+export function showTools(role) {
+  const clinician = role === 'clinician';
+  $('tools').hidden = !clinician;
+  const note = $('annot-note');
+  let text = '';
+  if (role && !clinician) {
+    text = `You joined as ${role === 'observer' ? 'an observer' : `“${role}”`}: you see everyone's marks, ` +
+      'pointers and chat, but only clinicians can draw, freeze or write.';
+  }
+  note.textContent = text;
+  note.hidden = !text;
+}
+
+let statusTimer = 0;
+
+// The annotation status line: refusals from the relay (rate limits, room
+// limits, rights) and tool hints. Not #error: the session is fine.
+export function setAnnotStatus(text, kind = 'hint', holdMs = 8000) {
+  const el = $('annot-status');
+  clearTimeout(statusTimer);
+  el.textContent = text || '';
+  el.dataset.kind = text ? kind : '';
+  if (text && holdMs > 0) statusTimer = setTimeout(() => setAnnotStatus(''), holdMs);
+}
+
+export function setFrozen(frozen) {
+  const el = $('frozen-banner');
+  const text = frozen ? `Frozen by ${frozen.by || 'someone'}` : '';
+  if (el.textContent !== text) el.textContent = text;
+  el.hidden = !text;
+  $('stage').classList.toggle('frozen', !!frozen);
+}
+
+// The marks as text, newest last (the canvas is not readable by screen
+// readers), each with a delete button for clinicians.
+export function renderMarks(items, canDelete, onDelete) {
+  const ul = $('marks-list');
+  const frag = document.createDocumentFragment();
+  for (const m of items) {
+    const li = document.createElement('li');
+    const what = document.createElement('span');
+    what.className = 'mark-what';
+    what.append(swatch(m.color), describeMark(m));
+    const by = document.createElement('span');
+    by.className = 'mark-by';
+    by.textContent = ` ${m.by || '?'} ${fmtClock(m.time)}`;
+    li.append(what, by);
+    li.dataset.id = String(m.id);
+    li.dataset.kind = m.kind;
+    if (canDelete) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'mark-delete';
+      b.textContent = '✕';
+      b.setAttribute('aria-label', `Delete ${describeMark(m)} by ${m.by || 'someone'}`);
+      b.title = 'Delete this mark';
+      b.addEventListener('click', () => onDelete(m.id));
+      li.append(b);
+    }
+    frag.append(li);
+  }
+  if (!items.length) {
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'No marks.';
+    frag.append(li);
+  }
+  ul.replaceChildren(frag);
+  $('marks-count').textContent = items.length ? `(${items.length})` : '';
+}
+
+export function renderBookmarks(list) {
+  const ul = $('bookmarks-list');
+  const frag = document.createDocumentFragment();
+  for (const b of list.slice(-50)) {
+    const li = document.createElement('li');
+    li.textContent = `${fmtClock(b.time)} ${b.label ? `“${b.label}”` : '(no label)'} by ${b.by || '?'}`;
+    frag.append(li);
+  }
+  if (!list.length) {
+    const li = document.createElement('li');
+    li.className = 'empty';
+    li.textContent = 'No bookmarks.';
+    frag.append(li);
+  }
+  ul.replaceChildren(frag);
+}
+
+// A question in the page (window.prompt blocks the page and cannot be
+// styled). Resolves with the text typed ('' without an input field) or null
+// when cancelled. One at a time: a second call cancels the first.
+let askPending = null;
+
+export function ask({ title, message = '', label = '', input = false, required = false, maxLength = 200, confirm = 'OK' }) {
+  const dlg = $('ask');
+  const field = $('ask-input');
+  if (askPending) askPending(null);
+  $('ask-title').textContent = title;
+  $('ask-message').textContent = message;
+  $('ask-message').hidden = !message;
+  $('ask-label').textContent = label;
+  $('ask-label').hidden = !input;
+  field.hidden = !input;
+  field.value = '';
+  field.required = required;
+  field.maxLength = maxLength;
+  $('ask-ok').textContent = confirm;
+  return new Promise((resolve) => {
+    const finish = (v) => {
+      if (askPending !== finish) return;
+      askPending = null;
+      form.removeEventListener('submit', onSubmit);
+      cancel.removeEventListener('click', onCancel);
+      dlg.removeEventListener('cancel', onCancel);
+      if (dlg.open) dlg.close();
+      resolve(v);
+    };
+    const form = $('ask-form');
+    const cancel = $('ask-cancel');
+    const onSubmit = (e) => {
+      e.preventDefault();
+      if (input && required && !field.value.trim()) {
+        field.focus();
+        return;
+      }
+      finish(input ? field.value : '');
+    };
+    const onCancel = (e) => {
+      e.preventDefault();
+      finish(null);
+    };
+    askPending = finish;
+    form.addEventListener('submit', onSubmit);
+    cancel.addEventListener('click', onCancel);
+    dlg.addEventListener('cancel', onCancel);
+    if (!dlg.open) dlg.showModal();
+    (input ? field : $('ask-ok')).focus();
+  });
 }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Annotation fan-out benchmark of telesono-relay: how long one annotation
+# event takes from its sender to each of 100 receivers on loopback. For each
+# run (RUNS, default 1) start a fresh relay in a temporary data dir on a free
+# port, mint the sender (clinician) and receiver (observer) tokens, run
+# tsn-annot-clients fanout (all clients in one process: the send and receive
+# times are the same CLOCK_MONOTONIC) and print its JSON line on stdout.
+#
+# Run it inside a private network namespace, e.g. as root:
+#   unshare -n bash -c 'ip link set lo up && tests/bench/run_annot_fanout.sh'
+#
+# Environment (all optional):
+#   TSN_BUILD_DIR  where telesono-relay, telesono-token and tsn-annot-clients
+#                  are (default: ./build/release, then ./build, searched recursively)
+#   RUNS=1 RECEIVERS=100 SENDERS=4 EVENTS=200 INTERVAL_MS=20 WARMUP=20 POINTERS=200
+#   FANOUT_ARGS    extra tsn-annot-clients options
+#   RELAY_ARGS     extra telesono-relay options
+#   RELAY_CPU, LOAD_CPU  pin the relay and the clients to CPU lists (taskset)
+#   KEEP_LOGS=1    keep the temporary dirs (relay.log, fanout.log) and print where
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${TSN_BUILD_DIR:-}"
+if [ -z "$build" ]; then
+    build="$root/build/release"
+    [ -d "$build" ] || build="$root/build"
+fi
+runs="${RUNS:-1}"
+receivers="${RECEIVERS:-100}"
+senders="${SENDERS:-4}"
+events="${EVENTS:-200}"
+interval_ms="${INTERVAL_MS:-20}"
+warmup="${WARMUP:-20}"
+pointers="${POINTERS:-200}"
+room=bench-annot
+
+find_bin() {
+    local p
+    p="$(find "$build" -type f -name "$1" -perm -u+x 2>/dev/null | head -n 1)"
+    if [ -z "$p" ]; then
+        echo "run_annot_fanout: $1 not found under $build (set TSN_BUILD_DIR)" >&2
+        exit 2
+    fi
+    printf '%s\n' "$p"
+}
+relay_bin="$(find_bin telesono-relay)"
+token_bin="$(find_bin telesono-token)"
+clients_bin="$(find_bin tsn-annot-clients)"
+
+free_port() {
+    local p tries=0
+    while [ $tries -lt 200 ]; do
+        p=$((20000 + RANDOM % 30000))
+        if [ -z "$(ss -Hntul "sport = :$p" 2>/dev/null)" ]; then
+            printf '%s\n' "$p"
+            return 0
+        fi
+        tries=$((tries + 1))
+    done
+    echo "run_annot_fanout: no free port" >&2
+    return 1
+}
+
+relay_pid=""
+tmp=""
+cleanup() {
+    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
+        kill "$relay_pid" 2>/dev/null || true
+        wait "$relay_pid" 2>/dev/null || true
+    fi
+    relay_pid=""
+    if [ -n "$tmp" ]; then
+        if [ "${KEEP_LOGS:-0}" = 1 ]; then
+            echo "run_annot_fanout: logs kept in $tmp" >&2
+        else
+            rm -rf "$tmp"
+        fi
+    fi
+    tmp=""
+}
+trap cleanup EXIT INT TERM
+
+wait_ready() {
+    local log=$1 _
+    for _ in $(seq 1 150); do
+        grep -q "telesono-relay ready" "$log" 2>/dev/null && return 0
+        kill -0 "$relay_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "run_annot_fanout: relay did not start; its log:" >&2
+    tail -n 20 "$log" >&2 || true
+    return 1
+}
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+status=0
+for run in $(seq 1 "$runs"); do
+    tmp="$(mktemp -d /tmp/tsn-annot-fanout.XXXXXX)"
+    http_port="$(free_port)"
+    media_port="$(free_port)"
+    # shellcheck disable=SC2086
+    ${RELAY_CPU:+taskset -c "$RELAY_CPU"} "$relay_bin" --listen "127.0.0.1:$http_port" \
+        --media-port "$media_port" --data-dir "$tmp/data" --log-level warn ${RELAY_ARGS:-} \
+        >"$tmp/relay.log" 2>&1 &
+    relay_pid=$!
+    if ! wait_ready "$tmp/relay.log"; then
+        printf '{"mode":"fanout","run":%s,"error":"relay did not start"}\n' "$run"
+        status=1
+        cleanup
+        continue
+    fi
+    # Tokens go in a file (mode 600 in a private dir), not argv.
+    for i in $(seq 1 "$senders"); do
+        "$token_bin" --secret-file "$tmp/data/secret" --room "$room" --role clinician \
+            --sub "sender-$i" --ttl 600
+    done >"$tmp/tokens"
+    for i in $(seq 1 "$receivers"); do
+        "$token_bin" --secret-file "$tmp/data/secret" --room "$room" --role observer \
+            --sub "receiver-$i" --ttl 600
+    done >>"$tmp/tokens"
+    # shellcheck disable=SC2086
+    if ! ${LOAD_CPU:+taskset -c "$LOAD_CPU"} "$clients_bin" fanout \
+        --url "wss://127.0.0.1:$http_port/ws" --tokens "$tmp/tokens" --receivers "$receivers" \
+        --senders "$senders" --events "$events" --interval-ms "$interval_ms" --warmup "$warmup" \
+        --pointers "$pointers" --relay-pid "$relay_pid" ${FANOUT_ARGS:-} 2>"$tmp/fanout.log"; then
+        status=1
+        echo "run_annot_fanout: run $run failed; its log:" >&2
+        tail -n 20 "$tmp/fanout.log" >&2 || true
+    fi
+    if ! kill -0 "$relay_pid" 2>/dev/null; then
+        echo "run_annot_fanout: the relay died during run $run; its log:" >&2
+        tail -n 20 "$tmp/relay.log" >&2 || true
+        status=1
+    fi
+    cleanup
+done
+exit $status

@@ -1,6 +1,8 @@
 /* telesono-capture's session (see capture.h). Everything here runs on the
  * default GMainContext except on_frame (the source's thread), which only
- * touches `live` under `live_lock`. */
+ * touches `live` under `live_lock` and the freeze hold (its own lock).
+ * The room's annotation state (common/annot_state.h) is kept from the
+ * relay's messages only to know whether the picture is frozen. */
 #include "capture.h"
 
 #include <errno.h>
@@ -11,8 +13,10 @@
 
 #include <jansson.h>
 
+#include "annot_state.h"
 #include "backoff.h"
 #include "exit_codes.h"
+#include "freeze.h"
 #include "log.h"
 #include "pipeline.h"
 #include "sig_client.h"
@@ -40,7 +44,9 @@ struct tsn_capture {
     struct tsn_capture_counters counters;
     FILE *frame_log;
     GMutex frame_log_lock;
-    char *stream_json; /* metadata sent with the offer */
+    char *stream_json;             /* metadata sent with the offer */
+    struct tsn_annot_state *annot; /* the room's annotations (main context) */
+    struct tsn_freeze *freeze;     /* holds the picture while frozen (any thread) */
     char relay_host[256];
     /* Connection state (main context). */
     struct conn conn;
@@ -81,6 +87,9 @@ static void fatal(struct tsn_capture *c, int code, const char *reason)
 static void on_frame(GstBuffer *buf, GstCaps *caps, uint64_t index, int64_t capture_us, void *user)
 {
     struct tsn_capture *c = user;
+    /* While frozen, the held frame (and its caps and index) replaces this one;
+     * capture_us stays this frame's: a held frame is sent anew. */
+    tsn_freeze_frame(c->freeze, &buf, &caps, &index);
     g_mutex_lock(&c->live_lock);
     if (!c->last_caps || !gst_caps_is_equal(c->last_caps, caps))
         gst_caps_replace(&c->last_caps, caps);
@@ -90,6 +99,7 @@ static void on_frame(GstBuffer *buf, GstCaps *caps, uint64_t index, int64_t capt
     else
         gst_buffer_unref(buf);
     g_mutex_unlock(&c->live_lock);
+    gst_caps_unref(caps);
     if (rc == -EAGAIN)
         g_atomic_int_set(&c->rebuild, 1);
     if (rc != 0)
@@ -284,11 +294,41 @@ static void on_welcome(struct tsn_capture *c, const struct tsn_reply *r)
     start_media(c);
 }
 
+/* Every relay message goes through the annotation state: a freeze event or
+ * the snapshot after welcome may change whether the picture is held. */
+static void note_annotations(struct tsn_capture *c, const char *json, size_t len)
+{
+    char why[160];
+    if (tsn_annot_state_handle(c->annot, json, len, why, sizeof why) < 0) {
+        tsn_warn("[capture] ignored an annotation message from the relay: %s", why);
+        return;
+    }
+    const char *by = tsn_annot_state_frozen_by(c->annot);
+    switch (tsn_freeze_set(c->freeze, by != NULL)) {
+    case TSN_FREEZE_HOLD_STARTED:
+        tsn_info("[capture] the picture is frozen by %s: sending source frame %" PRIu64
+                 " until it is unfrozen",
+                 by, tsn_freeze_held_index(c->freeze));
+        break;
+    case TSN_FREEZE_HOLD_ENDED:
+        tsn_info("[capture] the picture is unfrozen: live frames again (%" PRIu64
+                 " held frames sent so far)",
+                 tsn_freeze_frames_held(c->freeze));
+        break;
+    case TSN_FREEZE_IGNORED:
+        tsn_info("[capture] the picture is frozen by %s; --ignore-freeze: live frames go on", by);
+        break;
+    default:
+        break;
+    }
+}
+
 static void on_sig_message(const char *json, size_t len, void *user)
 {
     struct tsn_capture *c = user;
     struct tsn_reply r;
     char why[256];
+    note_annotations(c, json, len);
     if (tsn_reply_parse(json, len, &r, why, sizeof why) != 0) {
         tsn_warn("[capture] ignored a malformed message from the relay: %s", why);
         return;
@@ -449,6 +489,14 @@ static void write_stats(struct tsn_capture *c)
         "count", (json_int_t)enc.count, "p50", enc.p50_ms, "p95", enc.p95_ms, "p99", enc.p99_ms,
         "max", enc.max_ms, "mean", enc.mean_ms, "source", si.kind, "last_error",
         c->last_error[0] ? c->last_error : NULL);
+    if (o) {
+        json_object_set_new(o, "frozen", json_boolean(tsn_freeze_holding(c->freeze)));
+        json_object_set_new(o, "room_frozen",
+                            json_boolean(tsn_annot_state_frozen_by(c->annot) != NULL));
+        json_object_set_new(o, "ignore_freeze", json_boolean(c->o->ignore_freeze));
+        json_object_set_new(o, "frames_held",
+                            json_integer((json_int_t)tsn_freeze_frames_held(c->freeze)));
+    }
     json_t *stream = c->stream_json ? json_loads(c->stream_json, 0, NULL) : NULL;
     if (o && stream)
         json_object_set_new(o, "stream", stream);
@@ -536,8 +584,15 @@ struct tsn_capture *tsn_capture_new(const struct tsn_capture_opts *o, int *exit_
     g_mutex_init(&c->frame_log_lock);
     g_mutex_init(&c->counters.lock);
     c->counters.encode_ms = tsn_latency_stats_new(0);
+    c->annot = tsn_annot_state_new();
+    c->freeze = tsn_freeze_new(!o->ignore_freeze);
     tsn_backoff_init(&c->backoff, 200, 2000, (uint32_t)getpid());
     *exit_code = TSN_EXIT_USAGE;
+    if (!c->annot) {
+        snprintf(why, why_len, "out of memory");
+        *exit_code = TSN_EXIT_FAILURE;
+        goto fail;
+    }
     if (host_of(o->relay_url, c->relay_host, sizeof c->relay_host) != 0) {
         snprintf(why, why_len, "cannot find the host in --relay %s", o->relay_url);
         goto fail;
@@ -607,6 +662,8 @@ void tsn_capture_free(struct tsn_capture *c)
         return;
     tsn_source_free(c->source); /* first: no frame arrives after this */
     drop_connection(c);
+    tsn_freeze_free(c->freeze);
+    tsn_annot_state_free(c->annot);
     remove_source(&c->retry_timer);
     remove_source(&c->stats_timer);
     remove_source(&c->tick_timer);

@@ -31,6 +31,7 @@ enum {
     OPT_CONNECT_TIMEOUT,
     OPT_DURATION,
     OPT_WAIT_DEVICE,
+    OPT_IGNORE_FREEZE,
     OPT_STATS,
     OPT_FRAME_LOG,
     OPT_ICE_IP,
@@ -60,6 +61,7 @@ static const struct option long_opts[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"wait-for-device", no_argument, NULL, OPT_WAIT_DEVICE},
+    {"ignore-freeze", no_argument, NULL, OPT_IGNORE_FREEZE},
     {"stats-json", required_argument, NULL, OPT_STATS},
     {"frame-log", required_argument, NULL, OPT_FRAME_LOG},
     {"ice-ip", required_argument, NULL, OPT_ICE_IP},
@@ -78,6 +80,9 @@ const char *tsn_capture_usage(void)
            "                          frame once; v4l2 asks the device for it)\n"
            "    --mask X,Y,W,H        privacy mask, repeatable: blanked before encoding\n"
            "    --wait-for-device     v4l2: wait for a missing device instead of exiting 5\n"
+           "    --ignore-freeze       keep sending live frames when a clinician freezes the\n"
+           "                          picture (default: hold the frame of the freeze until\n"
+           "                          it is unfrozen)\n"
            "  Encoding:\n"
            "    --codec h264|vp8      (default h264, constrained baseline, zero latency)\n"
            "    --bitrate KBPS        target bitrate (CBR)\n"
@@ -240,6 +245,9 @@ static int apply(int c, const char *v, struct tsn_capture_opts *o, char *why, si
         break;
     case OPT_WAIT_DEVICE:
         o->wait_for_device = 1;
+        break;
+    case OPT_IGNORE_FREEZE:
+        o->ignore_freeze = 1;
         break;
     case OPT_STATS:
         o->stats_json = v;

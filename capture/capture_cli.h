@@ -39,6 +39,7 @@ struct tsn_capture_opts {
     int connect_timeout_s; /* first connection; 0 = keep trying */
     int duration_s;        /* 0 = run until signalled */
     int wait_for_device;   /* v4l2: wait for a missing device instead of failing */
+    int ignore_freeze;     /* keep sending live frames while the room is frozen */
     const char *stats_json;
     const char *frame_log;
     int n_ice_ips;

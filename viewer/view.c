@@ -27,6 +27,7 @@
 #include "log.h"
 #include "sig_client.h"
 #include "sig_reply.h"
+#include "view_annot.h"
 #include "view_decode.h"
 #include "view_stats.h"
 #include "webrtc_peer.h"
@@ -61,8 +62,9 @@ struct tsn_view {
     const char *token; /* (borrowed) never logged */
     GMainLoop *loop;
     struct tsn_view_stats *stats;
-    struct tsn_frame_dump *dump; /* (nullable) */
-    gint dump_index;             /* atomic, streaming threads */
+    struct tsn_frame_dump *dump;  /* (nullable) */
+    struct tsn_view_annot *annot; /* (nullable: --no-annotations) outlives every pipeline */
+    gint dump_index;              /* atomic, streaming threads */
     struct tsn_backoff backoff;
     struct conn *conn; /* (nullable) the one connection */
     unsigned next_conn_id;
@@ -110,6 +112,8 @@ static void close_conn(struct tsn_view *v)
     tsn_view_stats_connection_closed(v->stats);
     v->conn = NULL;
     conn_free(c);
+    if (v->annot)
+        tsn_view_annot_reset_pointers(v->annot);
 }
 
 static void remove_source(guint *id)
@@ -233,6 +237,7 @@ static void on_pad_added(GstElement *webrtc, GstPad *pad, gpointer data)
     struct tsn_view_decode_cfg cfg = {.window = !v->o->headless,
                                       .dump = v->dump,
                                       .dump_gray = v->o->dump_gray,
+                                      .annot = v->annot,
                                       .stats = v->stats,
                                       .dump_index = &v->dump_index,
                                       .conn_id = c->id};
@@ -425,6 +430,10 @@ static void on_sig_message(const char *json, size_t len, void *user)
     struct conn *c = user;
     struct tsn_reply r;
     char why[200];
+    /* Annotation messages (event, annotations, pointer) are the overlay's;
+     * tsn_reply_parse sees them as unknown types and skips them. */
+    if (c->v->annot)
+        tsn_view_annot_handle(c->v->annot, json, len, g_get_monotonic_time(), c->id);
     if (tsn_reply_parse(json, len, &r, why, sizeof why) < 0) {
         tsn_warn("[view conn %u] ignoring a malformed relay message: %s", c->id, why);
         return;
@@ -535,6 +544,11 @@ static void write_stats(struct tsn_view *v)
         struct tsn_frame_dump_counts k = tsn_frame_dump_get_counts(v->dump);
         tsn_view_stats_set_dump(v->stats, k.written, k.dropped, k.failed);
     }
+    if (v->annot) {
+        struct tsn_view_annot_counts a;
+        tsn_view_annot_counts(v->annot, &a);
+        tsn_view_stats_set_annotations(v->stats, &a);
+    }
     if (v->o->stats_json &&
         tsn_view_stats_write(v->stats, v->o->stats_json, g_get_real_time(), why, sizeof why) < 0)
         tsn_warn("[view] %s", why);
@@ -605,7 +619,9 @@ static gpointer warm_up_thread(gpointer data)
 
 static int setup(struct tsn_view *v, char *why, size_t why_len)
 {
-    if (tsn_view_decode_check(!v->o->headless, v->o->dump_dir != NULL, why, why_len) < 0)
+    int overlay =
+        !v->o->no_annotations && (!v->o->headless || (v->o->dump_dir != NULL && !v->o->dump_gray));
+    if (tsn_view_decode_check(!v->o->headless, v->o->dump_dir != NULL, overlay, why, why_len) < 0)
         return TSN_EXIT_PIPELINE;
     if (!tsn_abs_capture_time_register())
         tsn_warn("[view] cannot register the abs-capture-time extension: no "
@@ -616,7 +632,9 @@ static int setup(struct tsn_view *v, char *why, size_t why_len)
             return TSN_EXIT_USAGE;
     }
     v->stats = tsn_view_stats_new(g_get_real_time());
-    if (!v->stats) {
+    if (!v->o->no_annotations)
+        v->annot = tsn_view_annot_new();
+    if (!v->stats || (!v->o->no_annotations && !v->annot)) {
         g_snprintf(why, why_len, "out of memory");
         return TSN_EXIT_FAILURE;
     }
@@ -668,5 +686,6 @@ out:
         tsn_view_stats_free(v.stats);
     }
     tsn_frame_dump_free(v.dump);
+    tsn_view_annot_free(v.annot);
     return rc;
 }

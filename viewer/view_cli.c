@@ -119,6 +119,12 @@ static int on_dump_gray(const char *v, struct tsn_view_opts *o, char *why, size_
     return 0;
 }
 
+static int on_no_annotations(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
+{
+    o->no_annotations = 1;
+    return 0;
+}
+
 static int on_connect_timeout(const char *v, struct tsn_view_opts *o, char *why, size_t why_len)
 {
     double s = 0;
@@ -168,6 +174,7 @@ static const struct flag flags[] = {
     {"stats-json", 1, on_stats_json},
     {"dump-frames", 1, on_dump_frames},
     {"dump-gray", 0, on_dump_gray},
+    {"no-annotations", 0, on_no_annotations},
     {"connect-timeout", 1, on_connect_timeout},
     {"latency-ms", 1, on_latency_ms},
     {"log-level", 1, on_log_level},
@@ -317,7 +324,11 @@ void tsn_view_cli_usage(FILE *out)
         "  --duration S           stop after S seconds (0 = until SIGINT/SIGTERM; default 0)\n"
         "  --stats-json FILE      write statistics as JSON every second and at exit\n"
         "  --dump-frames DIR      write every decoded frame as PNG into DIR\n"
-        "  --dump-gray            dump grey-scale PNGs of the luma (half the cost of RGB)\n"
+        "  --dump-gray            dump grey-scale PNGs of the luma (half the cost of RGB),\n"
+        "                         as decoded: without the annotations (for measurements)\n"
+        "  --no-annotations       do not draw the room's annotations, pointers and the\n"
+        "                         'frozen' banner over the video (drawn by default, in the\n"
+        "                         window and in RGB --dump-frames PNGs)\n"
         "  --connect-timeout S    the first connection must succeed within S s (default 10);\n"
         "                         later the viewer reconnects for ever (200 ms .. 2 s backoff)\n"
         "  --latency-ms N         jitter buffer latency (default 50)\n"

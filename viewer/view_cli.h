@@ -29,7 +29,9 @@ struct tsn_view_opts {
     double duration_s;      /* 0: until SIGINT/SIGTERM */
     const char *stats_json; /* (nullable) */
     const char *dump_dir;   /* (nullable) */
-    int dump_gray;          /* --dump-gray: PNGs of the luma only (grey scanners, PSNR tests) */
+    int dump_gray;          /* --dump-gray: PNGs of the luma only (grey scanners, PSNR tests),
+                               always without the annotation overlay */
+    int no_annotations;     /* --no-annotations: draw no marks, pointers or banner */
     int connect_timeout_ms; /* the first connection must succeed within it */
     int latency_ms;         /* jitterbuffer latency */
     int log_level;          /* enum tsn_log_level */

@@ -13,6 +13,7 @@
 
 #include "abs_capture_time.h"
 #include "log.h"
+#include "overlay.h"
 
 /* The offer's codecs. The rtcp-fb fields become a=rtcp-fb lines and the
  * extmap field an a=extmap line, so the relay forwards NACK/PLI/FIR and the
@@ -36,6 +37,10 @@
     "queue max-size-buffers=60 max-size-bytes=0 max-size-time=0 ! videoconvert ! "                 \
     "video/x-raw,format=%s ! appsink name=dumpsink sync=false"
 #define SHOW_BRANCH "videoconvert ! autovideosink name=" TSN_VIEW_DISPLAY_SINK " sync=false"
+/* The annotations are drawn with cairo, which wants 32-bit BGRx: one
+ * conversion from I420 (about a millisecond at 640x480), whether or not the
+ * room has marks, so the caps never change mid-stream. */
+#define OVERLAY "videoconvert ! video/x-raw,format=BGRx ! cairooverlay name=overlay"
 
 struct chain {
     struct tsn_view_decode_cfg cfg;
@@ -80,13 +85,14 @@ static const struct need needs[] = {
     {"fakesink", "gstreamer1.0 (core)"},           {"queue", "gstreamer1.0 (core)"},
 };
 
-int tsn_view_decode_check(int window, int dump, char *why, size_t why_len)
+int tsn_view_decode_check(int window, int dump, int overlay, char *why, size_t why_len)
 {
     if (window)
         keep_sinks_on_the_desktop();
-    struct need extra[3] = {{window ? "autovideosink" : NULL, "gstreamer1.0-plugins-good"},
+    struct need extra[4] = {{window ? "autovideosink" : NULL, "gstreamer1.0-plugins-good"},
                             {window ? "tee" : NULL, "gstreamer1.0 (core)"},
-                            {dump ? "appsink" : NULL, "gstreamer1.0-plugins-base"}};
+                            {dump ? "appsink" : NULL, "gstreamer1.0-plugins-base"},
+                            {overlay ? "cairooverlay" : NULL, "gstreamer1.0-plugins-good"}};
     for (size_t i = 0; i < G_N_ELEMENTS(needs) + G_N_ELEMENTS(extra); i++) {
         const struct need *n =
             i < G_N_ELEMENTS(needs) ? &needs[i] : &extra[i - G_N_ELEMENTS(needs)];
@@ -114,12 +120,13 @@ void tsn_view_decode_warm_up(void)
         "dtlsdec",      "dtlssrtpdec", "dtlssrtpenc",  "webrtcbin",       "nicesrc",
         "nicesink",     "rtpbin",      "rtpstorage",   "rtpjitterbuffer", "rtprtxreceive",
         "rtph264depay", "avdec_h264",  "videoconvert", "queue",           "fakesink",
-        "appsink",      "tee",         "rtpvp8depay",  "vp8dec"};
+        "appsink",      "tee",         "rtpvp8depay",  "vp8dec",          "cairooverlay"};
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         GstElement *el = gst_element_factory_make(names[i], NULL);
         if (el)
             gst_object_unref(gst_object_ref_sink(el));
     }
+    tsn_overlay_warm_up();
 }
 
 /* ---- measurements (streaming threads) ---- */
@@ -192,6 +199,18 @@ static GstFlowReturn on_dump_sample(GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
 }
 
+/* cairooverlay, for every frame: the annotations on top of the picture. */
+static void on_overlay_draw(GstElement *overlay, cairo_t *cr, guint64 timestamp, guint64 duration,
+                            gpointer data)
+{
+    struct chain *c = data;
+    cairo_surface_t *target = cairo_get_target(cr);
+    if (cairo_surface_get_type(target) != CAIRO_SURFACE_TYPE_IMAGE)
+        return;
+    tsn_view_annot_draw(c->cfg.annot, cr, cairo_image_surface_get_width(target),
+                        cairo_image_surface_get_height(target), g_get_monotonic_time());
+}
+
 int tsn_view_decode_from_display(GstMessage *msg)
 {
     for (GstObject *o = GST_MESSAGE_SRC(msg); o; o = GST_OBJECT_PARENT(o))
@@ -217,16 +236,22 @@ static const char *decoder_desc(const char *codec)
     return NULL;
 }
 
+/* Where the overlay goes: before the tee when every branch shows the marks,
+ * only on the window's branch when the dump is GRAY8 (measurements want the
+ * picture as decoded), nowhere without a window or an RGB dump. */
 static char *chain_desc(const char *decoder, const struct tsn_view_decode_cfg *cfg)
 {
     const char *fmt = cfg->dump_gray ? "GRAY8" : "RGB";
+    int annot = cfg->annot != NULL;
+    const char *all = annot && !cfg->dump_gray ? " ! " OVERLAY : "";
+    const char *show_only = annot && cfg->dump_gray ? OVERLAY " ! " : "";
     if (cfg->window && cfg->dump)
-        return g_strdup_printf("%s ! tee name=t ! queue ! " SHOW_BRANCH " t. ! " DUMP_BRANCH,
-                               decoder, fmt);
+        return g_strdup_printf("%s%s ! tee name=t ! queue ! %s" SHOW_BRANCH " t. ! " DUMP_BRANCH,
+                               decoder, all, show_only, fmt);
     if (cfg->window)
-        return g_strdup_printf("%s ! " SHOW_BRANCH, decoder);
+        return g_strdup_printf("%s%s ! " SHOW_BRANCH, decoder, annot ? " ! " OVERLAY : "");
     if (cfg->dump)
-        return g_strdup_printf("%s ! " DUMP_BRANCH, decoder, fmt);
+        return g_strdup_printf("%s%s ! " DUMP_BRANCH, decoder, all, fmt);
     return g_strdup_printf("%s ! fakesink sync=false", decoder);
 }
 
@@ -267,6 +292,15 @@ static void add_probe(GstBin *bin, const char *name, const char *pad_name, GstPa
         gst_object_unref(pad);
     if (el)
         gst_object_unref(el);
+}
+
+static void connect_overlay(GstBin *bin, struct chain *c)
+{
+    GstElement *overlay = gst_bin_get_by_name(bin, "overlay");
+    if (!overlay)
+        return;
+    g_signal_connect(overlay, "draw", G_CALLBACK(on_overlay_draw), c);
+    gst_object_unref(overlay);
 }
 
 static void connect_dump(GstBin *bin, struct chain *c)
@@ -312,6 +346,7 @@ int tsn_view_decode_link(GstElement *pipeline, GstPad *src, const struct tsn_vie
     tune(GST_BIN(bin));
     add_probe(GST_BIN(bin), "dec", "src", on_decoded, c);
     connect_dump(GST_BIN(bin), c);
+    connect_overlay(GST_BIN(bin), c);
     gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, on_rtp, c,
                       NULL);
 

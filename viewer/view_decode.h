@@ -2,7 +2,10 @@
  * webrtcbin made for the incoming stream, picks the depayloader and decoder
  * from the caps' encoding-name (H264 or VP8), then shows the frames in a
  * window (videoconvert ! autovideosink) and/or hands them to the frame
- * dumper (RGB through an appsink), and measures on the way: RTP bytes at the
+ * dumper (RGB through an appsink), with the room's annotations drawn on
+ * them first (cairooverlay calling viewer/view_annot.h) for the window and
+ * RGB dumps; GRAY8 dumps stay as decoded (they are for measuring), and
+ * without a window or dump nothing is drawn. Measures on the way: RTP bytes at the
  * webrtcbin pad, decoded frames and their capture-to-decode latency at the
  * decoder's source pad (the abs-capture-time meta,
  * common/gst/abs_capture_time.h). Counters go to struct tsn_view_stats.
@@ -16,12 +19,14 @@
 #include <gst/gst.h>
 
 #include "frame_dump.h"
+#include "view_annot.h"
 #include "view_stats.h"
 
 struct tsn_view_decode_cfg {
     int window;                   /* show in a window (else decode only) */
     struct tsn_frame_dump *dump;  /* (nullable, borrowed) PNG writer */
     int dump_gray;                /* dump the luma as GRAY8 instead of RGB */
+    struct tsn_view_annot *annot; /* (nullable, borrowed) draw annotations */
     struct tsn_view_stats *stats; /* (borrowed) */
     gint *dump_index;             /* (borrowed) atomic index of the next dumped frame */
     unsigned conn_id;             /* for log lines */
@@ -29,8 +34,9 @@ struct tsn_view_decode_cfg {
 
 /* Checks that the elements the chain and webrtcbin need are installed
  * (registry only, nothing is loaded), so a missing plugin is reported before
- * connecting. Returns 0 or -ENOENT with the element and package in `why`. */
-int tsn_view_decode_check(int window, int dump, char *why, size_t why_len);
+ * connecting; `overlay`: the annotations will be drawn (cairooverlay). Returns 0 or -ENOENT with
+ * the element and package in `why`. */
+int tsn_view_decode_check(int window, int dump, int overlay, char *why, size_t why_len);
 
 /* Loads those plugins and makes the process's DTLS certificate, which would
  * otherwise cost about a second at the first connection (libav, nice, the

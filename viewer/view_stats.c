@@ -26,6 +26,8 @@ struct tsn_view_stats {
     int64_t connections;
     int has_dump;
     uint64_t dump_written, dump_dropped, dump_failed;
+    int has_annot;
+    struct tsn_view_annot_counts annot;
     /* frames */
     int64_t frames;
     int64_t frames_no_capture;
@@ -107,6 +109,14 @@ void tsn_view_stats_set_dump(struct tsn_view_stats *s, uint64_t written, uint64_
     s->dump_written = written;
     s->dump_dropped = dropped;
     s->dump_failed = failed;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void tsn_view_stats_set_annotations(struct tsn_view_stats *s, const struct tsn_view_annot_counts *c)
+{
+    pthread_mutex_lock(&s->lock);
+    s->has_annot = 1;
+    s->annot = *c;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -264,6 +274,19 @@ static json_t *dump_json(const struct tsn_view_stats *s)
                      (json_int_t)s->dump_dropped, "failed", (json_int_t)s->dump_failed);
 }
 
+static json_t *annot_json(const struct tsn_view_stats *s)
+{
+    const struct tsn_view_annot_counts *a = &s->annot;
+    if (!s->has_annot)
+        return json_null();
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:f, s:f}", "seq",
+                     (json_int_t)a->seq, "marks", (json_int_t)a->marks, "events",
+                     (json_int_t)a->events, "snapshots", (json_int_t)a->snapshots, "pointers",
+                     (json_int_t)a->pointers, "rejected", (json_int_t)a->rejected, "frozen",
+                     a->frozen, "frames_drawn", (json_int_t)a->frames_drawn, "draw_us_mean",
+                     a->draw_us_mean, "draw_us_max", a->draw_us_max);
+}
+
 static json_t *stream_json(const struct tsn_view_stats *s)
 {
     json_t *j = s->stream_json ? json_loads(s->stream_json, 0, NULL) : NULL;
@@ -307,6 +330,7 @@ static void fill(json_t *o, const struct tsn_view_stats *s, int64_t now_unix_us)
     put(o, "current_gap_ms", ms_or_null(s->last_frame_us, now_unix_us));
     put(o, "latency_ms", latency_json(s));
     put(o, "dump", dump_json(s));
+    put(o, "annotations", annot_json(s));
     put(o, "stream", stream_json(s));
     put(o, "elapsed_s", json_real((double)(now_unix_us - s->start_unix_us) / 1e6));
     put_int(o, "written_unix_ms", now_unix_us / 1000);

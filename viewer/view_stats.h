@@ -19,6 +19,9 @@
  *    "last_frame_unix_ms":T|null, "current_gap_ms":T|null,
  *    "latency_ms":{"count":N,"min":F,"p50":F,"p95":F,"p99":F,"max":F,"mean":F},
  *    "dump":{"written":N,"dropped":N,"failed":N}|null,
+ *    "annotations":{"seq":N,"marks":N,"events":N,"snapshots":N,"pointers":N,
+ *                   "rejected":N,"frozen":B,"frames_drawn":N,"draw_us_mean":F,
+ *                   "draw_us_max":F}|null (null with --no-annotations),
  *    "stream":{...}|null, "elapsed_s":F, "written_unix_ms":T}
  * connections counts media connections that came up; reconnects is
  * connections - 1; connect_attempts counts every try, failed ones too.
@@ -32,6 +35,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "view_annot.h"
 
 #define TSN_VIEW_STATS_VERSION 1
 #define TSN_VIEW_OUTAGE_MS     1000 /* a gap longer than this is an outage */
@@ -76,6 +81,10 @@ void tsn_view_stats_connection_closed(struct tsn_view_stats *s);
 /* What the frame dumper did so far (the "dump" object; null until set). */
 void tsn_view_stats_set_dump(struct tsn_view_stats *s, uint64_t written, uint64_t dropped,
                              uint64_t failed);
+
+/* The annotation counters (the "annotations" object; null until set). */
+void tsn_view_stats_set_annotations(struct tsn_view_stats *s,
+                                    const struct tsn_view_annot_counts *c);
 
 int64_t tsn_view_stats_frames(struct tsn_view_stats *s);
 /* Unix time of the last decoded frame, or -1. */

@@ -74,6 +74,7 @@ static void test_empty(void **state)
                                        "current_gap_ms",
                                        "latency_ms",
                                        "dump",
+                                       "annotations",
                                        "stream",
                                        "elapsed_s",
                                        "written_unix_ms"};
@@ -91,6 +92,7 @@ static void test_empty(void **state)
     assert_null_key(j, "last_frame_unix_ms");
     assert_null_key(j, "current_gap_ms");
     assert_null_key(j, "dump");
+    assert_null_key(j, "annotations");
     assert_null_key(j, "stream");
     assert_int_equal(json_array_size(json_object_get(j, "outages")), 0);
     json_t *lat = json_object_get(j, "latency_ms");

@@ -26,6 +26,23 @@
  * whole rectangle: leaving the mask off gave 97,571 offending pixels in 21
  * frames. So 2 pixels and 24 leave a wide margin both ways.
  *
+ * Two more modes, for the annotation tests (the first argument picks them):
+ *
+ *   tsn-frame-check --blobs FILE.png [--min-luma N] [--max-ring N] [--max-side N]
+ *       the isolated bright spots of one frame (tsn_fc_find_blobs: the
+ *       phantom's point targets), brightest first, centroids in pixel-centre
+ *       coordinates: {"file","width","height","count","blobs":[{x,y,peak,
+ *       area,w,h,ring}...]}.
+ *   tsn-frame-check --colour-at FILE.png --colour RRGGBB --at X,Y [--at X,Y]...
+ *                   [--radius R (1)] [--tolerance T (24)]
+ *       whether the frame has the colour at each point (X, Y normalised to
+ *       the picture, 0..1, as annotations are): the pixel under the point or
+ *       one within R pixels matches when no channel differs by more than T:
+ *       {"file","width","height","colour","matched","total","points":[{x,y,
+ *       px,py,match,best,diff}...]}.
+ *   Both print one JSON object and exit 0 (the script asserts on it), 1
+ *   when the PNG cannot be read, 2 for usage errors.
+ *
  * Prints one JSON object on stdout; exits 0 when at least one frame matched,
  * every matched frame reached --min-psnr and no mask pixel failed; 1 with
  * the reason on stderr (and in "reason") otherwise; 2 for usage errors.
@@ -509,8 +526,188 @@ static void free_names(char **names, size_t n)
     free(names);
 }
 
+/* ---- Spots and colours (annotation tests) ---- */
+
+/* Reads an 8-bit grey or RGB(A) PNG as packed RGB24 (grey replicated). */
+static int png_load_rgb(const char *path, uint8_t **rgb_out, int *w_out, int *h_out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    uint8_t *volatile rgb = NULL;
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(rgb);
+        fclose(f);
+        return -EBADMSG;
+    }
+    png_init_io(png, f);
+    png_read_info(png, info);
+    png_set_strip_16(png);
+    png_set_strip_alpha(png);
+    png_set_palette_to_rgb(png);
+    png_set_gray_to_rgb(png);
+    png_read_update_info(png, info);
+    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    if (png_get_channels(png, info) != 3)
+        png_error(png, "unexpected channel count");
+    rgb = malloc((size_t)w * 3 * (size_t)h);
+    if (!rgb)
+        png_error(png, "out of memory");
+    for (int y = 0; y < h; y++)
+        png_read_row(png, rgb + (size_t)y * (size_t)w * 3, NULL);
+    png_read_end(png, NULL);
+    png_destroy_read_struct(&png, &info, NULL);
+    fclose(f);
+    *rgb_out = rgb;
+    *w_out = w;
+    *h_out = h;
+    return 0;
+}
+
+static int blobs_main(int argc, char **argv)
+{
+    struct tsn_fc_blob_opts bo = TSN_FC_BLOB_DEFAULTS;
+    const char *file = argv[2];
+    for (int i = 3; i + 1 < argc; i += 2) {
+        int *dst = strcmp(argv[i], "--min-luma") == 0   ? &bo.min_luma
+                   : strcmp(argv[i], "--max-ring") == 0 ? &bo.max_ring_luma
+                   : strcmp(argv[i], "--max-side") == 0 ? &bo.max_side
+                                                        : NULL;
+        if (!dst || parse_int(argv[i + 1], 0, 255, dst) != 0) {
+            fprintf(stderr, "tsn-frame-check --blobs: bad option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (argc % 2 != 1) {
+        fprintf(stderr, "tsn-frame-check --blobs FILE [--min-luma N] [--max-ring N] "
+                        "[--max-side N]\n");
+        return 2;
+    }
+    struct plane p = {0};
+    if (png_load_luma(file, &p) != 0) {
+        fprintf(stderr, "tsn-frame-check: cannot read %s\n", file);
+        return 1;
+    }
+    struct tsn_fc_blob b[64];
+    long n = tsn_fc_find_blobs(p.luma, p.width, p.height, &bo, b, 64);
+    free(p.luma);
+    if (n < 0)
+        return 1;
+    json_t *a = json_array();
+    for (long i = 0; i < n && i < 64; i++)
+        json_array_append_new(a, json_pack("{s:f, s:f, s:i, s:i, s:i, s:i, s:f}", "x", b[i].x, "y",
+                                           b[i].y, "peak", b[i].peak, "area", b[i].area, "w",
+                                           b[i].w, "h", b[i].h, "ring", b[i].ring_mean));
+    json_t *j = json_pack("{s:s, s:i, s:i, s:I, s:o}", "file", file, "width", p.width, "height",
+                          p.height, "count", (json_int_t)n, "blobs", a);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(8));
+    fputc('\n', stdout);
+    json_decref(j);
+    return 0;
+}
+
+struct colour_point {
+    double x, y;
+};
+
+/* The best match of rgb around pixel (px, py) within radius: 0..255. */
+static int best_diff(const uint8_t *img, int w, int h, int px, int py, int radius,
+                     const int want[3], int best_rgb[3])
+{
+    int best = 256;
+    for (int y = py - radius; y <= py + radius; y++) {
+        for (int x = px - radius; x <= px + radius; x++) {
+            if (x < 0 || y < 0 || x >= w || y >= h)
+                continue;
+            const uint8_t *q = img + ((size_t)y * (size_t)w + (size_t)x) * 3;
+            int d = 0;
+            for (int c = 0; c < 3; c++)
+                d = abs(q[c] - want[c]) > d ? abs(q[c] - want[c]) : d;
+            if (d < best) {
+                best = d;
+                for (int c = 0; c < 3; c++)
+                    best_rgb[c] = q[c];
+            }
+        }
+    }
+    return best;
+}
+
+static int colour_main(int argc, char **argv)
+{
+    const char *file = argv[2];
+    unsigned colour = 0;
+    int have_colour = 0, radius = 1, tolerance = 24;
+    struct colour_point pts[64];
+    size_t n = 0;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        const char *v = argv[i + 1];
+        char *end;
+        if (strcmp(argv[i], "--colour") == 0) {
+            colour = (unsigned)strtoul(v, &end, 16);
+            have_colour = strlen(v) == 6 && *end == '\0';
+        } else if (strcmp(argv[i], "--at") == 0 && n < 64) {
+            pts[n].x = strtod(v, &end);
+            if (*end != ',')
+                return 2;
+            pts[n].y = strtod(end + 1, &end);
+            if (*end != '\0')
+                return 2;
+            n++;
+        } else if (strcmp(argv[i], "--radius") == 0 && parse_int(v, 0, 20, &radius) == 0) {
+        } else if (strcmp(argv[i], "--tolerance") == 0 && parse_int(v, 0, 255, &tolerance) == 0) {
+        } else {
+            fprintf(stderr, "tsn-frame-check --colour-at: bad option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (argc % 2 != 1 || !have_colour || n == 0) {
+        fprintf(stderr, "tsn-frame-check --colour-at FILE --colour RRGGBB --at X,Y... "
+                        "[--radius R] [--tolerance T]\n");
+        return 2;
+    }
+    uint8_t *img = NULL;
+    int w = 0, h = 0;
+    if (png_load_rgb(file, &img, &w, &h) != 0) {
+        fprintf(stderr, "tsn-frame-check: cannot read %s\n", file);
+        return 1;
+    }
+    int want[3] = {(int)(colour >> 16) & 255, (int)(colour >> 8) & 255, (int)colour & 255};
+    json_t *a = json_array();
+    int matched = 0;
+    for (size_t i = 0; i < n; i++) {
+        int px = (int)floor(pts[i].x * w), py = (int)floor(pts[i].y * h);
+        px = px < 0 ? 0 : (px >= w ? w - 1 : px);
+        py = py < 0 ? 0 : (py >= h ? h - 1 : py);
+        int got[3] = {0, 0, 0};
+        int d = best_diff(img, w, h, px, py, radius, want, got);
+        char best[8];
+        snprintf(best, sizeof best, "%02x%02x%02x", got[0], got[1], got[2]);
+        matched += d <= tolerance;
+        json_array_append_new(a, json_pack("{s:f, s:f, s:i, s:i, s:b, s:s, s:i}", "x", pts[i].x,
+                                           "y", pts[i].y, "px", px, "py", py, "match",
+                                           d <= tolerance, "best", best, "diff", d));
+    }
+    free(img);
+    char hex[8];
+    snprintf(hex, sizeof hex, "%06x", colour & 0xffffffu);
+    json_t *j = json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:o}", "file", file, "width", w, "height",
+                          h, "colour", hex, "matched", matched, "total", (int)n, "points", a);
+    json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(8));
+    fputc('\n', stdout);
+    json_decref(j);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "--blobs") == 0)
+        return blobs_main(argc, argv);
+    if (argc >= 3 && strcmp(argv[1], "--colour-at") == 0)
+        return colour_main(argc, argv);
     struct opts o;
     if (parse_opts(argc, argv, &o) != 0)
         return 2;

@@ -188,3 +188,169 @@ double tsn_fc_percentile(double *v, size_t n, double p)
         rank = n;
     return v[rank - 1];
 }
+
+/* ---- isolated bright spots ---- */
+
+struct blob_box {
+    int x0, y0, x1, y1; /* inclusive */
+    int peak, area;
+};
+
+/* Flood fill (explicit stack) of the component at (x, y); marks `seen`. */
+static void fill_component(const uint8_t *luma, int width, int height, int min_luma, uint8_t *seen,
+                           int32_t *stack, int x, int y, struct blob_box *b)
+{
+    size_t top = 0;
+    *b = (struct blob_box){x, y, x, y, 0, 0};
+    seen[(size_t)y * (size_t)width + (size_t)x] = 1;
+    stack[top++] = (int32_t)((size_t)y * (size_t)width + (size_t)x);
+    while (top > 0) {
+        int32_t k = stack[--top];
+        int cx = k % width, cy = k / width;
+        int v = luma[k];
+        b->area++;
+        b->peak = v > b->peak ? v : b->peak;
+        b->x0 = cx < b->x0 ? cx : b->x0;
+        b->x1 = cx > b->x1 ? cx : b->x1;
+        b->y0 = cy < b->y0 ? cy : b->y0;
+        b->y1 = cy > b->y1 ? cy : b->y1;
+        for (int dy = -1; dy <= 1; dy++) {
+            for (int dx = -1; dx <= 1; dx++) {
+                int nx = cx + dx, ny = cy + dy;
+                if (nx < 0 || ny < 0 || nx >= width || ny >= height)
+                    continue;
+                size_t n = (size_t)ny * (size_t)width + (size_t)nx;
+                if (seen[n] || luma[n] < min_luma)
+                    continue;
+                seen[n] = 1;
+                stack[top++] = (int32_t)n;
+            }
+        }
+    }
+}
+
+static int compact(const struct blob_box *b, int max_side)
+{
+    int w = b->x1 - b->x0 + 1, h = b->y1 - b->y0 + 1;
+    return w >= 2 && h >= 2 && w <= max_side && h <= max_side && w <= 2 * h && h <= 2 * w;
+}
+
+/* The ring around b, in four sides (above, below, left, right of the box,
+ * corners counted with above and below): the mean luma of its brightest
+ * side, so a spot at the edge of a dark region (speckle at the fan's border)
+ * is not taken for one with dark all round. -1 when less than half of a
+ * side is inside the frame. */
+static double ring_mean(const uint8_t *luma, int width, int height, const struct blob_box *b,
+                        int gap, int ring)
+{
+    long sum[4] = {0}, n[4] = {0}, total[4] = {0};
+    int r0 = gap + 1, r1 = gap + ring;
+    for (int y = b->y0 - r1; y <= b->y1 + r1; y++) {
+        for (int x = b->x0 - r1; x <= b->x1 + r1; x++) {
+            int dx = x < b->x0 ? b->x0 - x : (x > b->x1 ? x - b->x1 : 0);
+            int dy = y < b->y0 ? b->y0 - y : (y > b->y1 ? y - b->y1 : 0);
+            int d = dx > dy ? dx : dy;
+            if (d < r0 || d > r1)
+                continue;
+            int side = y < b->y0 ? 0 : y > b->y1 ? 1 : x < b->x0 ? 2 : 3;
+            total[side]++;
+            if (x < 0 || y < 0 || x >= width || y >= height)
+                continue;
+            sum[side] += luma[(size_t)y * (size_t)width + (size_t)x];
+            n[side]++;
+        }
+    }
+    double worst = 0;
+    for (int i = 0; i < 4; i++) {
+        if (n[i] == 0 || n[i] * 2 < total[i])
+            return -1;
+        double mean = (double)sum[i] / (double)n[i];
+        worst = mean > worst ? mean : worst;
+    }
+    return worst;
+}
+
+static void centroid(const uint8_t *luma, int width, int height, const struct blob_box *b,
+                     double background, struct tsn_fc_blob *out)
+{
+    double sw = 0, sx = 0, sy = 0;
+    for (int y = b->y0 - 1; y <= b->y1 + 1; y++) {
+        for (int x = b->x0 - 1; x <= b->x1 + 1; x++) {
+            if (x < 0 || y < 0 || x >= width || y >= height)
+                continue;
+            double w = luma[(size_t)y * (size_t)width + (size_t)x] - background;
+            if (w <= 0)
+                continue;
+            sw += w;
+            sx += w * x;
+            sy += w * y;
+        }
+    }
+    out->x = sx / sw;
+    out->y = sy / sw;
+}
+
+static int cmp_blob(const void *a, const void *b)
+{
+    const struct tsn_fc_blob *p = a, *q = b;
+    if (p->peak != q->peak)
+        return q->peak - p->peak;
+    if (p->area != q->area)
+        return q->area - p->area;
+    return (p->y > q->y) - (p->y < q->y);
+}
+
+long tsn_fc_find_blobs(const uint8_t *luma, int width, int height, const struct tsn_fc_blob_opts *o,
+                       struct tsn_fc_blob *out, size_t max_out)
+{
+    size_t pixels = (size_t)width * (size_t)height;
+    uint8_t *seen = calloc(pixels ? pixels : 1, 1);
+    int32_t *stack = malloc((pixels ? pixels : 1) * sizeof *stack);
+    struct tsn_fc_blob *found = NULL;
+    size_t n = 0, cap = 0;
+    long rc = 0;
+    if (!seen || !stack)
+        rc = -ENOMEM;
+    for (int y = 0; rc == 0 && y < height; y++) {
+        for (int x = 0; rc == 0 && x < width; x++) {
+            size_t k = (size_t)y * (size_t)width + (size_t)x;
+            if (seen[k] || luma[k] < o->min_luma)
+                continue;
+            struct blob_box b;
+            fill_component(luma, width, height, o->min_luma, seen, stack, x, y, &b);
+            if (!compact(&b, o->max_side))
+                continue;
+            double bg = ring_mean(luma, width, height, &b, o->ring_gap, o->ring_width);
+            if (bg < 0 || bg > o->max_ring_luma || b.peak - bg < o->min_contrast)
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 16;
+                struct tsn_fc_blob *g = realloc(found, ncap * sizeof *g);
+                if (!g) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                found = g;
+                cap = ncap;
+            }
+            struct tsn_fc_blob *f = &found[n++];
+            *f = (struct tsn_fc_blob){.peak = b.peak,
+                                      .area = b.area,
+                                      .w = b.x1 - b.x0 + 1,
+                                      .h = b.y1 - b.y0 + 1,
+                                      .ring_mean = bg};
+            centroid(luma, width, height, &b, bg, f);
+        }
+    }
+    if (rc == 0) {
+        if (n)
+            qsort(found, n, sizeof *found, cmp_blob);
+        for (size_t i = 0; i < n && i < max_out; i++)
+            out[i] = found[i];
+        rc = (long)n;
+    }
+    free(found);
+    free(stack);
+    free(seen);
+    return rc;
+}

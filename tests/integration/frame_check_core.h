@@ -57,6 +57,42 @@ double tsn_fc_psnr(const uint8_t *a, const uint8_t *b, int width, int height,
 long tsn_fc_mask_violations(const uint8_t *luma, int width, int height, const struct tsn_fc_rect *r,
                             int border, int max_luma, int *first_x, int *first_y, int *first_luma);
 
+/* ---- isolated bright spots (the phantom's point targets) ---- */
+
+/* A spot: connected (8-neighbour) pixels with luma >= min_luma whose
+ * bounding box is compact (2..max_side pixels each way, neither side more
+ * than twice the other) and whose surroundings are dark on every side: the
+ * mean luma of each of the four sides of a square ring ring_gap+1 ..
+ * ring_gap+ring_width pixels outside the bounding box is at most
+ * max_ring_luma (at least half of each side inside the frame), and at
+ * least min_contrast darker than the spot's peak.
+ * Long bright structures (skin line, bone, depth ticks) fail the shape
+ * test; bright speckle fails the ring test (tissue is around it). */
+struct tsn_fc_blob_opts {
+    int min_luma, max_side, max_ring_luma, ring_gap, ring_width;
+    int min_contrast; /* peak - ring mean */
+};
+#define TSN_FC_BLOB_DEFAULTS                                                                       \
+    {                                                                                              \
+        128, 16, 35, 2, 3, 150                                                                     \
+    }
+
+struct tsn_fc_blob {
+    double x, y;      /* centroid, pixel-centre coordinates (column, row) */
+    int peak;         /* brightest luma */
+    int area;         /* pixels >= min_luma */
+    int w, h;         /* bounding box */
+    double ring_mean; /* the mean luma of the ring's brightest side */
+};
+
+/* Finds every spot; writes the first max_out, brightest peak first (ties:
+ * larger area, then top to bottom). The centroid weighs each pixel of the
+ * bounding box grown by one pixel by max(0, luma - ring_mean), so a blurred
+ * spot is located to a fraction of a pixel. Returns the number found, or
+ * -ENOMEM. */
+long tsn_fc_find_blobs(const uint8_t *luma, int width, int height, const struct tsn_fc_blob_opts *o,
+                       struct tsn_fc_blob *out, size_t max_out);
+
 /* Nearest-rank p-th percentile (0..100) of v[0..n); sorts v. NaN if n = 0. */
 double tsn_fc_percentile(double *v, size_t n, double p);
 

@@ -188,15 +188,12 @@ export function segmentDistance(p, a, b) {
   return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));
 }
 
-export function fmtNumber(v, digits) {
-  return Number(v.toFixed(digits)).toLocaleString('en-US', { maximumFractionDigits: digits });
-}
-
 // The label drawn beside a measured mark ('— mm' when the relay could not
 // measure: the stream has no pixel spacing).
 export function measureLabel(m) {
-  if (m.kind === 'caliper') return typeof m.mm === 'number' ? `${fmtNumber(m.mm, 2)} mm` : '— mm';
-  if (m.kind === 'ellipse') return typeof m.area_mm2 === 'number' ? `${fmtNumber(m.area_mm2, 1)} mm²` : '— mm²';
+  // Fixed decimals: the relay's 2 for a distance (a caliper reads 20.00, not 20).
+  if (m.kind === 'caliper') return typeof m.mm === 'number' ? `${m.mm.toFixed(2)} mm` : '— mm';
+  if (m.kind === 'ellipse') return typeof m.area_mm2 === 'number' ? `${m.area_mm2.toFixed(1)} mm²` : '— mm²';
   return '';
 }
 
@@ -208,7 +205,7 @@ export function describeMark(m) {
   }[m.kind] || m.kind;
   let extra = measureLabel(m);
   if (m.kind === 'ellipse' && typeof m.rx_mm === 'number' && typeof m.ry_mm === 'number') {
-    extra += ` (${fmtNumber(2 * m.rx_mm, 1)} × ${fmtNumber(2 * m.ry_mm, 1)} mm)`;
+    extra += ` (${(2 * m.rx_mm).toFixed(1)} × ${(2 * m.ry_mm).toFixed(1)} mm)`;
   }
   if (m.kind === 'text') extra = `“${m.text || ''}”`;
   if (m.kind === 'freehand') extra = `${m.points.length} points`;

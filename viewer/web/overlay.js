@@ -80,8 +80,11 @@ export class Overlay {
     const { width: pw, height: ph } = this.pictureSize();
     const v = this.#video;
     const c = this.#canvas;
-    const boxW = v.clientWidth;
-    const boxH = v.clientHeight;
+    // Fractional CSS px (clientWidth rounds): the element has no border or
+    // padding, so its bounding box is the box the picture is fitted in.
+    const vr = v.getBoundingClientRect();
+    const boxW = vr.width;
+    const boxH = vr.height;
     if (!pw || !ph || !boxW || !boxH) {
       c.hidden = true;
       this.rect = { left: 0, top: 0, width: 0, height: 0 };
@@ -90,10 +93,9 @@ export class Overlay {
     const scale = Math.min(boxW / pw, boxH / ph);
     const w = pw * scale;
     const h = ph * scale;
-    const vr = v.getBoundingClientRect();
     const sr = this.#stage.getBoundingClientRect();
-    const left = vr.left - sr.left - this.#stage.clientLeft + v.clientLeft + (boxW - w) / 2;
-    const top = vr.top - sr.top - this.#stage.clientTop + v.clientTop + (boxH - h) / 2;
+    const left = vr.left - sr.left - this.#stage.clientLeft + (boxW - w) / 2;
+    const top = vr.top - sr.top - this.#stage.clientTop + (boxH - h) / 2;
     const dpr = window.devicePixelRatio || 1;
     const r = this.rect;
     const moved = r.left !== left || r.top !== top || r.width !== w || r.height !== h || dpr !== this.#dpr;

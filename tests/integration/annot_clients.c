@@ -12,8 +12,8 @@
  *             joiner (any role). Options: --clients N (12), --events E per
  *             client (60), --rate HZ per client (12), --seed S (1).
  *   invalid   1: clinician A, 2: clinician B, 3: observer, 4: watcher
- *             (observer), 5: fresh joiner (observer), 6: filler clinician
- *             (used on several sockets to reach the room limits).
+ *             (observer), 5: fresh joiner (observer), 6-11: filler clinicians
+ *             (six sockets, distinct subs, to reach the room limits fast).
  *   fanout    lines 1..S: sender clinicians, then R receivers (observers).
  *             Options: --receivers R (100), --senders S (4), --events E (200),
  *             --interval-ms MS (20), --warmup W (20), --pointers P (0),

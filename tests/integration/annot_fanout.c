@@ -78,7 +78,9 @@ static void on_message(struct tsn_anet_conn *conn, const char *text, size_t len,
         json_t *o = json_loadb(text, len, 0, NULL);
         const char *type = json_string_value(json_object_get(o, "type"));
         json_t *id = json_object_get(o, "id");
-        if (type && strcmp(type, "event") == 0 && json_is_integer(id)) {
+        const char *from = json_string_value(json_object_get(o, "from"));
+        if (type && strcmp(type, "event") == 0 && json_is_integer(id) && from &&
+            strcmp(from, tsn_anet_sub(conn)) == 0) {
             json_int_t k = json_integer_value(id);
             if (k >= 0 && k < f->n_events) {
                 f->seq_of[k] = json_integer_value(json_object_get(o, "seq"));

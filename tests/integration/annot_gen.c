@@ -213,23 +213,23 @@ char *tsn_agen_random(struct tsn_agen_rng *r, const struct tsn_annot_state *seen
         *op = TSN_AGEN_DELETE;
         return tsn_agen_delete(json_integer_value(json_object_get(m, "id")), id);
     }
-    if (p < 320) {
+    if (p < 310) {
         *op = TSN_AGEN_UNDO;
         return tsn_agen_simple("undo", id);
     }
-    if (p < 335 && allow_clear) {
+    if (p < 325 && allow_clear) {
         *op = TSN_AGEN_CLEAR;
         return tsn_agen_simple("clear", id);
     }
-    if (p < 385) {
+    if (p < 575) {
         *op = TSN_AGEN_CHAT;
         return random_chat(r, id);
     }
-    if (p < 425) {
+    if (p < 615) {
         *op = TSN_AGEN_FREEZE;
         return tsn_agen_freeze((int)tsn_agen_below(r, 2), id);
     }
-    if (p < 465) {
+    if (p < 655) {
         *op = TSN_AGEN_BOOKMARK;
         const char *label = tsn_agen_below(r, 4) == 0
                                 ? NULL

@@ -15,9 +15,11 @@
 #include "annot_net.h"
 #include "annot_state.h"
 
-/* Token lines: A, B, observer, watcher, fresh joiner, filler. */
-#define TSN_AINV_TOKENS  6
+/* Token lines: A, B, observer, watcher, fresh joiner, then one clinician
+ * per filler socket (distinct subs: a reply is an event with an id from
+ * the socket's own sub). */
 #define TSN_AINV_FILLERS 6
+#define TSN_AINV_TOKENS  (5 + TSN_AINV_FILLERS)
 
 struct tsn_ainv;
 
@@ -55,6 +57,7 @@ struct tsn_ainv {
     struct tsn_aiconn a, b, obs, w, fresh, big, fill[TSN_AINV_FILLERS];
     json_t *accepted; /* events of the valid messages since the baseline (no id) */
     json_t *failures; /* [{"case", "why", "got"}] */
+    json_t *notes;    /* the same, for deviations outside the annotation protocol */
     json_t *limits;   /* what the limit phases measured */
     json_t *baseline; /* the watcher's snapshot after the baseline */
     int64_t baseline_seq;

@@ -62,7 +62,11 @@ static int phase_baseline(struct tsn_ainv *t)
     }
     if (tsn_ainv_sync(t) != 0)
         return -ETIMEDOUT;
-    t->baseline = tsn_annot_state_snapshot(t->w.st);
+    /* A deep copy: the snapshot shares the state's arrays, which the
+     * watcher keeps changing. */
+    json_t *snap = tsn_annot_state_snapshot(t->w.st);
+    t->baseline = json_deep_copy(snap);
+    json_decref(snap);
     t->baseline_seq = tsn_annot_state_seq(t->w.st);
     /* Everything so far was valid: start the list of expected events over. */
     json_array_clear(t->accepted);

@@ -28,7 +28,7 @@ converge() {
     say "$name: $CLIENTS clients in room $room, seed $seed"
     mkdir -p "$TEST_TMP/$name-dumps"
     run_client "$name" 0 "$TSN_ANNOT_CLIENTS" converge --url "$WS_URL" --tokens "$tokens" \
-        --clients "$CLIENTS" --events 60 --rate 12 --seed "$seed" --dump-dir "$TEST_TMP/$name-dumps"
+        --clients "$CLIENTS" --events 80 --rate 12 --seed "$seed" --dump-dir "$TEST_TMP/$name-dumps"
     r="$TEST_TMP/$name.json"
     assert_eq "$(jget "$r" .identical)" true "$name: every state dump identical (late joiner included)"
     assert_eq "$(jget "$r" .same_order)" true "$name: the same (seq, op, from) stream everywhere"
@@ -37,10 +37,10 @@ converge() {
     assert_eq "$(jget "$r" .clients)" "$CLIENTS" "$name: clients"
     assert_eq "$(jget "$r" .final_seq)" "$(jget "$r" .accepted)" "$name: final seq = events accepted"
     assert_eq "$(jget "$r" .late_joiner_seq)" "$(jget "$r" .final_seq)" "$name: late joiner's snapshot seq"
-    assert_ge "$(jget "$r" .messages_sent)" $((CLIENTS * 60)) "$name: messages sent"
+    assert_ge "$(jget "$r" .messages_sent)" $((CLIENTS * 80)) "$name: messages sent"
     # Only 404 (a mark deleted first by another) and 409 (a room limit) may
     # refuse a valid message; most must pass.
-    assert_ge "$(jget "$r" .accepted)" $((CLIENTS * 60 * 6 / 10)) "$name: events accepted"
+    assert_ge "$(jget "$r" .accepted)" $((CLIENTS * 80 * 6 / 10)) "$name: events accepted"
     assert_gt "$(jget "$r" .marks)" 0 "$name: marks in the final state"
     assert_gt "$(jget "$r" .points)" 2000 "$name: points in the final state"
     assert_gt "$(jget "$r" .bookmarks)" 0 "$name: bookmarks in the final state"

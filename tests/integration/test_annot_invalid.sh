@@ -27,7 +27,9 @@ TOKENS="$TEST_TMP/tokens"
     mint_token "$ROOM" observer obs-1
     mint_token "$ROOM" observer watcher-1
     mint_token "$ROOM" observer fresh-1
-    mint_token "$ROOM" clinician dr-fill
+    for i in 1 2 3 4 5 6; do
+        mint_token "$ROOM" clinician "dr-fill-$i"
+    done
 } >"$TOKENS"
 mkdir -p "$TEST_TMP/dumps"
 start_client invalid "$TSN_ANNOT_CLIENTS" invalid --url "wss://127.0.0.1:$RELAY_PORT/ws" \

@@ -39,6 +39,11 @@ const RUNS = Math.max(1, Number(a.runs || 5));
 async function openViewer(context, token, name) {
   const page = await newPage(context, a.log);
   page.tsnName = name;
+  // The annotation messages the page sends (to check frame_ms).
+  page.tsnSent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => {
+    if (typeof f.payload === 'string' && /"type":"(draw|bookmark|freeze)"/.test(f.payload)) page.tsnSent.push(JSON.parse(f.payload));
+  }));
   await page.goto(viewerUrl(a.url, a.room, token), { waitUntil: 'domcontentloaded' });
   await waitFor(`${name} live with the overlay placed`, async () => {
     const s = await stats(page);
@@ -237,14 +242,6 @@ run(async (checks, { context }) => {
     const base = (await annots(A)).seq;
     await B.evaluate(({ sub, seq }) => {
       window.__seen = null;
-      window.__seenTask = null;
-      // Also without waiting for a frame (where the time goes, reported only).
-      const poll = () => {
-        const m = window.telesono.annotations().items.find((x) => x.kind === 'arrow' && x.by === sub && x.id > seq);
-        if (m) window.__seenTask = performance.timeOrigin + performance.now();
-        else setTimeout(poll, 2);
-      };
-      setTimeout(poll, 2);
       const tick = () => {
         const m = window.telesono.annotations().items.find((x) => x.kind === 'arrow' && x.by === sub && x.id > seq);
         if (m) {
@@ -265,12 +262,11 @@ run(async (checks, { context }) => {
     const upAt = await A.evaluate(() => window.__upAt);
     const ms = Math.round((seen.at - upAt) * 10) / 10;
     r.arrowLatencyMs.push(ms);
-    const seenTask = await B.evaluate(() => window.__seenTask);
-    const r1 = (x) => Math.round(x * 10) / 10;
-    r.arrowLatencyParts = r.arrowLatencyParts || [];
-    // upAt and seen.at are each page's performance clock on the wall clock
-    // (timeOrigin); item.time is the relay's Date: one machine, one clock.
-    r.arrowLatencyParts.push({ toRelay: r1(seen.item.time - upAt), toStateB: r1(seenTask - upAt), toFrameB: ms });
+    // Where the time goes: upAt and seen.at are each page's performance
+    // clock on the wall clock (timeOrigin); item.time is the relay's clock
+    // when it accepted the draw (the same machine's).
+    r.arrowLatencyToRelayMs = r.arrowLatencyToRelayMs || [];
+    r.arrowLatencyToRelayMs.push(Math.round((seen.item.time - upAt) * 10) / 10);
     const mine = await waitState(A, 'the arrow in A', (s) => s.items.some((m) => m.id === seen.item.id));
     const itemA = mine.items.find((m) => m.id === seen.item.id);
     const err = Math.max(maxPointError(seen.item.points, [tail, head]), maxPointError(seen.item.points, itemA.points));
@@ -278,6 +274,15 @@ run(async (checks, { context }) => {
     checks.ok(ms >= 0 && ms < LATENCY_LIMIT_MS, `run ${i + 1}: arrow from A's pointerup to B's state < ${LATENCY_LIMIT_MS} ms`, ms);
     checks.ok(err <= POINT_TOLERANCE, `run ${i + 1}: B's arrow points equal A's within ${POINT_TOLERANCE}`,
       { b: seen.item.points, a: itemA.points, dragged: [tail, head] });
+    // The draw carried the capture time of the frame A showed, and the
+    // relay made it the mark's media time. Within 1 ms: Chromium rounds the
+    // frame's NTP capture time to whole ms, the relay truncates it, and a
+    // frame_ms 1 ms above the newest frame's is replaced by that frame's.
+    const sent = A.tsnSent.filter((m) => m.type === 'draw').pop();
+    checks.ok(sent && Number.isInteger(sent.frame_ms) && itemA.media && Math.abs(itemA.media.capture_ms - sent.frame_ms) <= 1 &&
+      sent.frame_ms <= upAt && upAt - sent.frame_ms < 2000,
+    `run ${i + 1}: the draw carried frame_ms (the shown frame's capture time); the mark's media.capture_ms is it (±1 ms)`,
+    { frameMs: sent && sent.frame_ms, media: itemA.media, msBeforePointerup: sent && Math.round(upAt - sent.frame_ms) });
     arrowColor = seen.item.color;
     arrows.push(seen.item);
   }

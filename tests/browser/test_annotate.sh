@@ -33,7 +33,7 @@ run_browser annotate annotate.mjs --url "$(page_base)" --room "$ROOM" \
     --screenshot "$ARTIFACTS/annotate.png" --tablet-screenshot "$ARTIFACTS/annotate-tablet.png"
 [[ -s "$ARTIFACTS/annotate.png" ]] || fail "no screenshot at $ARTIFACTS/annotate.png"
 say "screenshots kept: $ARTIFACTS/annotate.png $ARTIFACTS/annotate-tablet.png"
-say "ANNOTATE_RESULT $(jq -c '{arrowLatencyMs, arrowLatencySummary, arrowLatencyParts, arrowPointError, caliper}' \
+say "ANNOTATE_RESULT $(jq -c '{arrowLatencyMs, arrowLatencySummary, arrowLatencyToRelayMs, arrowPointError, caliper}' \
     "$TEST_TMP/annotate.json")"
 assert_relay_alive
 stop_client capture

@@ -16,7 +16,7 @@
 import { Signalling, SignallingError, relayWsUrl } from './signalling.js';
 import { Player } from './player.js';
 import { Ring, StatsSampler, round1 } from './stats.js';
-import { AnnotationState, COLOR_RE } from './annotate.js';
+import { AnnotationState, COLOR_RE, CHAT_KEPT } from './annotate.js';
 import { Overlay } from './overlay.js';
 import { Tools } from './tools.js';
 import { ChatPanel } from './chat.js';
@@ -98,7 +98,7 @@ class App {
       sendPointer: (msg) => { if (this.sig) this.sig.send(msg); },
       frameMs: () => this.frameCaptureMs,
       ask: (o) => ui.ask(o),
-      hint: (t) => ui.setAnnotStatus(t, 'hint', 0),
+      hint: (t, transient) => ui.setAnnotStatus(t, 'hint', transient ? 5000 : 0),
     });
     this.chat = new ChatPanel({
       list: document.getElementById('chat-list'),
@@ -119,7 +119,8 @@ class App {
     if (all || ev.op !== 'chat') {
       ui.renderMarks(a.items, this.tools.enabled, (id) => this.annotRequest({ type: 'delete', item: id }).catch(() => {}));
     }
-    if (all || ev.op === 'chat') this.chat.render(a.chat);
+    if (all) this.chat.render(a.chat);
+    else if (ev.op === 'chat') this.chat.append(a.chat[a.chat.length - 1], CHAT_KEPT);
     if (all || ev.op === 'bookmark') ui.renderBookmarks(a.bookmarks);
     if (all || ev.op === 'freeze') ui.setFrozen(a.frozen);
     if (ev.op === 'freeze' && ev.reason) ui.setAnnotStatus(`Unfrozen: ${ev.from || 'the clinician'} ${ev.reason}.`, 'hint');
@@ -165,7 +166,7 @@ class App {
     const here = new Set(list.map((p) => p && p.sub));
     for (const sub of [...this.overlay.pointers.keys()]) if (!here.has(sub)) this.overlay.pointers.delete(sub);
     this.overlay.invalidate();
-    this.chat.render(this.annot.chat); // names get their colours
+    this.chat.recolor(); // names get their colours
   }
 
   onPointer(m) {

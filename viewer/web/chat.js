@@ -51,6 +51,25 @@ export class ChatPanel {
     this.#note.hidden = on || !why;
   }
 
+  // Adds one message (a chat event just applied) without rebuilding the
+  // list, so a screen reader announces only the new one.
+  append(entry, kept) {
+    const stick = this.#atBottom();
+    const empty = this.#list.querySelector('li.empty');
+    if (empty) empty.remove();
+    this.#list.append(this.#entry(entry));
+    while (this.#list.children.length > kept) this.#list.firstElementChild.remove();
+    if (stick) this.#list.scrollTop = this.#list.scrollHeight;
+  }
+
+  // Colours of the senders, once presence tells them.
+  recolor() {
+    for (const sw of this.#list.querySelectorAll('.swatch[data-from]')) {
+      const color = this.#colorOf(sw.dataset.from);
+      if (color) sw.style.backgroundColor = color;
+    }
+  }
+
   // Rebuilds the list from the state's chat events.
   render(chat) {
     const stick = this.#atBottom();
@@ -81,6 +100,7 @@ export class ChatPanel {
     const sw = document.createElement('span');
     sw.className = 'swatch';
     sw.setAttribute('aria-hidden', 'true');
+    sw.dataset.from = String(ev.from || '');
     if (color) sw.style.backgroundColor = color; // CSSOM: allowed by style-src 'self'
     who.append(sw, String(ev.from || '?'));
     const time = document.createElement('time');

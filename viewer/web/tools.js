@@ -33,7 +33,7 @@ export class Tools {
   #sendPointer; // (msg) => void
   #frameMs; // () => capture time (Unix ms) of the picture shown, or null
   #ask; // in-page prompt: (opts) => Promise<string | null>
-  #hint; // (text) => void
+  #hint; // (text, transient) => void: the tool's hint, or a passing remark
   #root;
   #enabled = false;
   tool = 'arrow';
@@ -82,6 +82,7 @@ export class Tools {
     this.#enabled = on;
     this.#o.canvas.classList.toggle('drawing', on);
     this.#o.canvas.dataset.tool = on ? this.tool : '';
+    this.#hint(on ? TOOL_HINTS[this.tool] : '');
   }
 
   select(tool) {
@@ -197,7 +198,7 @@ export class Tools {
     } else if (this.tool === 'delete') {
       const id = this.#o.hitTest(e.clientX, e.clientY);
       if (id) this.#send({ type: 'delete', item: id }).catch(() => {});
-      else this.#hint('Delete: no mark there; click on a line or inside an ellipse.');
+      else this.#hint('Delete: no mark there; click on a line or inside an ellipse.', true);
     } else if (this.tool === 'text') {
       this.#placeText(p);
     } else if (DRAG_KINDS.includes(this.tool)) {
@@ -257,7 +258,7 @@ export class Tools {
     if (!d.moved) {
       this.#o.previews = this.#previewList();
       this.#o.invalidate();
-      this.#hint(`${TOOL_HINTS[d.kind]} (A click alone draws nothing.)`);
+      this.#hint(`${TOOL_HINTS[d.kind]} (A click alone draws nothing.)`, true);
       return;
     }
     let points;

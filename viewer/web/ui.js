@@ -213,15 +213,24 @@ export function showTools(role) {
 }
 
 let statusTimer = 0;
+let restingHint = '';
 
 // The annotation status line: refusals from the relay (rate limits, room
-// limits, rights) and tool hints. Not #error: the session is fine.
+// limits, rights) for holdMs, then the current tool's hint again (a hint is
+// given with holdMs 0). Not #error: the session is fine.
 export function setAnnotStatus(text, kind = 'hint', holdMs = 8000) {
   const el = $('annot-status');
   clearTimeout(statusTimer);
+  statusTimer = 0;
+  if (kind === 'hint' && !holdMs) restingHint = text || '';
   el.textContent = text || '';
   el.dataset.kind = text ? kind : '';
-  if (text && holdMs > 0) statusTimer = setTimeout(() => setAnnotStatus(''), holdMs);
+  if (text && holdMs > 0) {
+    statusTimer = setTimeout(() => {
+      el.textContent = restingHint;
+      el.dataset.kind = restingHint ? 'hint' : '';
+    }, holdMs);
+  }
 }
 
 export function setFrozen(frozen) {

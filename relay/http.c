@@ -604,7 +604,8 @@ static struct vhd *vhd_create(struct tsn_relay *r)
     if (!v)
         return NULL;
     v->streams = tsn_stream_rooms_new(r->cfg.max_peers + EXTRA_STREAM_ROOMS);
-    return v->streams ? v : NULL;
+    v->annots = tsn_annot_rooms_new(TSN_ANNOT_LINGER_MS);
+    return v->streams && v->annots ? v : NULL;
 }
 
 /* Says at start-up what GET / will do. A missing web root is not fatal:
@@ -681,9 +682,11 @@ void tsn_http_stop(struct tsn_relay *r)
         tsn_sessions_on_publisher_end(r->sessions, NULL, NULL);
     struct vhd *v = vhd_find(r->lws);
     struct tsn_stream_rooms *streams = v ? v->streams : NULL;
+    struct tsn_annot_rooms *annots = v ? v->annots : NULL;
     if (v)
         v->stopping = 1;         /* no presence pushes while every socket closes */
     lws_context_destroy(r->lws); /* closes every socket, then frees v */
     tsn_stream_rooms_free(streams);
+    tsn_annot_rooms_free(annots);
     r->lws = NULL;
 }

@@ -8,7 +8,9 @@
 
 #include "relay.h"
 
+#include "annot_room.h"
 #include "jwt.h"
+#include "rate_limit.h"
 #include "stream_meta.h"
 
 #include <libwebsockets.h>
@@ -43,6 +45,9 @@ struct pss {
     int close_after_send;          /* closing: nothing more is read or dispatched */
     struct lws *wsi;               /* set at join, for room broadcasts */
     struct pss *ws_prev, *ws_next; /* in vhd.joined while joined */
+    struct tsn_rate annot_rate;    /* annotation events */
+    struct tsn_rate chat_rate;
+    uint64_t last_pointer_us; /* the last pointer forwarded */
 };
 
 /* Per-vhost state of the protocol (lws owns the memory, we own the members).
@@ -50,6 +55,7 @@ struct pss {
  * `streams`; ws_channel.c sets `streams` and keeps `joined`. */
 struct vhd {
     struct tsn_stream_rooms *streams; /* owned */
+    struct tsn_annot_rooms *annots;   /* owned */
     struct pss *joined;               /* joined WebSockets, newest first (transfer none) */
     int stopping;                     /* set by http.c before the context goes: push nothing more */
 };

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RECV_BATCH 64
+#define RECV_BATCH  64
 #define RECV_ROUNDS 16 /* batches per wakeup before servicing timers and commands */
-#define TICK_US 10000
+#define TICK_US     10000
 #define SENDQ_SLOTS 512
 
 uint64_t tsn_now_us(void)
@@ -46,7 +46,8 @@ struct tsn_media *tsn_media_new(const struct tsn_config *cfg, struct tsn_metrics
     pthread_mutex_init(&m->lock, NULL);
     m->peers = calloc(cfg->max_peers, sizeof *m->peers);
     m->by_addr = tsn_addr_map_new(cfg->max_peers);
-    if (!m->peers || !m->by_addr) {
+    m->frames = tsn_frame_clock_new();
+    if (!m->peers || !m->by_addr || !m->frames) {
         tsn_media_free(m);
         return NULL;
     }
@@ -245,14 +246,12 @@ static void reap_dead(struct tsn_media *m)
         }
         if (p->addr_len && tsn_addr_map_get(m->by_addr, (struct sockaddr *)&p->addr) == p)
             tsn_addr_map_del(m->by_addr, (struct sockaddr *)&p->addr);
-        if (m->sendq && p->dtls && tsn_dtls_state(p->dtls) == TSN_DTLS_CONNECTED &&
-            p->addr_len) {
+        if (m->sendq && p->dtls && tsn_dtls_state(p->dtls) == TSN_DTLS_CONNECTED && p->addr_len) {
             uint8_t out[1536];
             int n;
             tsn_dtls_close(p->dtls);
             while ((n = tsn_dtls_pop(p->dtls, out, sizeof out)) > 0)
-                tsn_sendq_push(m->sendq, (struct sockaddr *)&p->addr, p->addr_len, out,
-                               (size_t)n);
+                tsn_sendq_push(m->sendq, (struct sockaddr *)&p->addr, p->addr_len, out, (size_t)n);
         }
         tsn_room_detach(m, p);
         m->peers[i] = m->peers[--m->n_peers];
@@ -449,6 +448,7 @@ void tsn_media_free(struct tsn_media *m)
     tsn_media_stop(m);
     tsn_sendq_free(m->sendq);
     tsn_addr_map_free(m->by_addr);
+    tsn_frame_clock_free(m->frames);
     free(m->peers);
     if (m->fd >= 0)
         close(m->fd);
@@ -458,4 +458,9 @@ void tsn_media_free(struct tsn_media *m)
         close(m->evfd);
     pthread_mutex_destroy(&m->lock);
     free(m);
+}
+
+int tsn_media_current_frame(struct tsn_media *m, const char *room, struct tsn_frame_info *out)
+{
+    return tsn_frame_clock_get(m->frames, room, out);
 }

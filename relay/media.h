@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "dtls.h"
+#include "frame_clock.h"
 #include "metrics.h"
 #include "peer.h"
 
@@ -46,5 +47,9 @@ int tsn_media_add_peer(struct tsn_media *m, struct tsn_peer *p);
 int tsn_media_remove_peer(struct tsn_media *m, uint64_t peer_id);
 /* Thread-safe. Pops one event; returns 1 if one was popped, else 0. */
 int tsn_media_pop_event(struct tsn_media *m, struct tsn_media_event *ev);
+
+/* Thread-safe. Room `room`'s newest forwarded frame: 0, or -ENOENT when the
+ * room has no publisher stream. */
+int tsn_media_current_frame(struct tsn_media *m, const char *room, struct tsn_frame_info *out);
 
 #endif

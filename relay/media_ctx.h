@@ -30,6 +30,8 @@ struct tsn_stream {
     uint64_t last_pli_us;
     int pli_pending;          /* a PLI was asked for during the rate-limit gap */
     uint8_t fir_seq;
+    int have_frame;         /* last_frame_ts is valid */
+    uint32_t last_frame_ts; /* RTP timestamp of the newest frame seen */
 };
 
 struct tsn_media_room {
@@ -76,6 +78,8 @@ struct tsn_media {
     uint32_t next_room_id;
     struct tsn_sendq *sendq;
     uint64_t now_us; /* CLOCK_MONOTONIC at the current loop iteration */
+
+    struct tsn_frame_clock *frames; /* owned; thread-safe (its own lock) */
 };
 
 /* media.c */

@@ -7,11 +7,16 @@
 #include <string.h>
 
 static const char *const drop_names[TSN_DROP_REASONS] = {
-    [TSN_DROP_UNKNOWN_PEER] = "unknown_peer",   [TSN_DROP_NOT_STUN] = "not_stun",
-    [TSN_DROP_BAD_STUN] = "bad_stun",           [TSN_DROP_MALFORMED] = "malformed",
-    [TSN_DROP_NOT_READY] = "not_ready",         [TSN_DROP_SRTP] = "srtp",
-    [TSN_DROP_WRONG_DIRECTION] = "wrong_direction", [TSN_DROP_UNKNOWN_PT] = "unknown_pt",
-    [TSN_DROP_SEND_BUFFER] = "send_buffer",     [TSN_DROP_CODEC_MISMATCH] = "codec_mismatch",
+    [TSN_DROP_UNKNOWN_PEER] = "unknown_peer",
+    [TSN_DROP_NOT_STUN] = "not_stun",
+    [TSN_DROP_BAD_STUN] = "bad_stun",
+    [TSN_DROP_MALFORMED] = "malformed",
+    [TSN_DROP_NOT_READY] = "not_ready",
+    [TSN_DROP_SRTP] = "srtp",
+    [TSN_DROP_WRONG_DIRECTION] = "wrong_direction",
+    [TSN_DROP_UNKNOWN_PT] = "unknown_pt",
+    [TSN_DROP_SEND_BUFFER] = "send_buffer",
+    [TSN_DROP_CODEC_MISMATCH] = "codec_mismatch",
 };
 
 void tsn_metrics_init(struct tsn_metrics *m)
@@ -68,18 +73,31 @@ int tsn_metrics_render(const struct tsn_metrics *m, char *buf, size_t cap)
     emit(&o, "telesono_peers{role=\"subscriber\"} %lld\n",
          (long long)atomic_load(&m->peers_subscribers));
     static const char *const role_names[5] = {"capture", "clinician", "observer", "reviewer",
-                                               "admin"};
+                                              "admin"};
     emit(&o, "# HELP telesono_peers_by_role Media peers by token role.\n"
              "# TYPE telesono_peers_by_role gauge\n");
     for (int i = 0; i < 5; i++)
         emit(&o, "telesono_peers_by_role{role=\"%s\"} %lld\n", role_names[i],
              (long long)atomic_load(&m->peers_by_role[i]));
     gauge(&o, "telesono_ws_clients", "Connected WebSocket signalling clients.", &m->ws_clients);
+    counter(&o, "telesono_annotation_events_total",
+            "Annotation events accepted and sent to a room (draw, delete, chat, ...).",
+            &m->annotation_events);
+    counter(&o, "telesono_annotations_refused_total",
+            "Annotation requests refused (bad request, role, room limits).",
+            &m->annotations_refused);
+    counter(&o, "telesono_annotations_rate_limited_total",
+            "Annotation requests refused by the per-connection rate limits.",
+            &m->annotations_rate_limited);
+    counter(&o, "telesono_pointers_forwarded_total", "Pointer positions sent to rooms.",
+            &m->pointers_forwarded);
+    counter(&o, "telesono_pointers_dropped_total",
+            "Pointer positions dropped by the 25 ms per-connection throttle.",
+            &m->pointers_dropped);
     counter(&o, "telesono_packets_in_total", "Datagrams received on the media port.",
             &m->packets_in);
     counter(&o, "telesono_bytes_in_total", "Bytes received on the media port.", &m->bytes_in);
-    counter(&o, "telesono_packets_out_total", "Datagrams sent on the media port.",
-            &m->packets_out);
+    counter(&o, "telesono_packets_out_total", "Datagrams sent on the media port.", &m->packets_out);
     counter(&o, "telesono_bytes_out_total", "Bytes sent on the media port.", &m->bytes_out);
     counter(&o, "telesono_nacks_received_total", "Sequence numbers NACKed by subscribers.",
             &m->nacks_received);
@@ -95,8 +113,7 @@ int tsn_metrics_render(const struct tsn_metrics *m, char *buf, size_t cap)
             &m->plis_sent);
     counter(&o, "telesono_srtp_failures_total", "SRTP/SRTCP packets that failed to unprotect.",
             &m->srtp_failures);
-    counter(&o, "telesono_dtls_failures_total", "DTLS handshakes that failed.",
-            &m->dtls_failures);
+    counter(&o, "telesono_dtls_failures_total", "DTLS handshakes that failed.", &m->dtls_failures);
     counter(&o, "telesono_dtls_connected_total", "DTLS handshakes that completed.",
             &m->dtls_connected);
     counter(&o, "telesono_ice_timeouts_total", "Peers removed for lack of ICE consent.",

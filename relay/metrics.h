@@ -30,6 +30,8 @@ struct tsn_metrics {
     atomic_uint_fast64_t srtp_failures, dtls_failures, dtls_connected;
     atomic_uint_fast64_t ice_timeouts, keyframes_cached, keyframe_replays;
     atomic_uint_fast64_t http_requests, auth_failures;
+    atomic_uint_fast64_t annotation_events, annotations_refused, annotations_rate_limited;
+    atomic_uint_fast64_t pointers_forwarded, pointers_dropped;
     atomic_uint_fast64_t dropped[TSN_DROP_REASONS];
     /* gauges */
     atomic_int_fast64_t rooms;

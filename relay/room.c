@@ -8,6 +8,7 @@
  * next keyframe (a PLI asks for one), so it never decodes a broken picture. */
 #include "media_ctx.h"
 
+#include "bytes.h"
 #include "log.h"
 #include "rtcp.h"
 #include "rtp.h"
@@ -16,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLOCK_90K 90
-#define RR_INTERVAL_US 1000000u
+#define CLOCK_90K        90
+#define RR_INTERVAL_US   1000000u
 #define KF_CACHE_PACKETS 256
 
 /* --- rooms ------------------------------------------------------------ */
@@ -120,8 +121,11 @@ void tsn_room_detach(struct tsn_media *m, struct tsn_peer *p)
     atomic_fetch_sub(&m->metrics->peers_by_role[role_index(p->role)], 1);
     if (p->kind == TSN_PEER_PUBLISHER) {
         atomic_fetch_sub(&m->metrics->peers_publishers, 1);
-        if (r->publisher == p)
+        if (r->publisher == p) {
             r->publisher = NULL;
+            r->stream.have_frame = 0;
+            tsn_frame_clock_forget(m->frames, r->name);
+        }
     } else if (p->room_index >= 0) {
         atomic_fetch_sub(&m->metrics->peers_subscribers, 1);
         size_t i = (size_t)p->room_index;
@@ -334,8 +338,8 @@ static void forward_live(struct tsn_media *m, struct tsn_media_room *r, struct t
         rebase(m, s, h->seq, h->timestamp);
         s->fwd.waiting_keyframe = 0;
     }
-    send_copy(m, s, pkt, h, (uint16_t)(h->seq + s->fwd.seq_offset),
-              h->timestamp + s->fwd.ts_offset, 1);
+    send_copy(m, s, pkt, h, (uint16_t)(h->seq + s->fwd.seq_offset), h->timestamp + s->fwd.ts_offset,
+              1);
 }
 
 /* --- publisher input -------------------------------------------------- */
@@ -375,6 +379,26 @@ static void new_generation(struct tsn_media_room *r, uint32_t ssrc)
     tsn_kf_cache_clear(st->kf);
 }
 
+/* The first packet of a new frame: its RTP timestamp and, when the
+ * publisher sends abs-capture-time, its capture time go to the frame clock
+ * (annotation events are stamped with them). Once per frame. */
+static void note_frame(struct tsn_media *m, struct tsn_media_room *r, const struct tsn_rtp_hdr *h)
+{
+    struct tsn_stream *st = &r->stream;
+    struct tsn_frame_info f = {.rtp_ts = h->timestamp};
+    const uint8_t *ext;
+    size_t ext_len;
+    if (st->ext_abs_capture_time &&
+        tsn_rtp_find_ext(h, st->ext_abs_capture_time, &ext, &ext_len) == 0 && ext_len >= 8) {
+        f.has_capture_ms = 1;
+        f.capture_ms = tsn_ntp_to_unix_ms((uint64_t)tsn_rd32(ext) << 32 | tsn_rd32(ext + 4));
+    }
+    st->have_frame = 1;
+    st->last_frame_ts = h->timestamp;
+    if (tsn_frame_clock_set(m->frames, r->name, &f) != 0)
+        tsn_warn("[room %u] frame clock: out of memory", r->id);
+}
+
 void tsn_room_on_rtp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size_t len)
 {
     struct tsn_media_room *r = p->mroom;
@@ -395,6 +419,8 @@ void tsn_room_on_rtp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size
                  st->generation);
     }
     update_rx_stats(m, p, &h);
+    if (!st->have_frame || st->last_frame_ts != h.timestamp)
+        note_frame(m, r, &h);
     const uint8_t *payload = pkt + h.header_len;
     unsigned key = st->codec == TSN_CODEC_VP8 ? tsn_vp8_key_flags(payload, h.payload_len)
                                               : tsn_h264_key_flags(payload, h.payload_len);
@@ -448,8 +474,7 @@ static void on_nack_seq(void *user, uint16_t seq_out)
     tsn_metric_add(&c->m->metrics->retransmissions, 1);
 }
 
-static void subscriber_rtcp(struct tsn_media *m, struct tsn_peer *s, const uint8_t *pkt,
-                            size_t len)
+static void subscriber_rtcp(struct tsn_media *m, struct tsn_peer *s, const uint8_t *pkt, size_t len)
 {
     struct tsn_media_room *r = s->mroom;
     struct tsn_rtcp_iter it;
@@ -495,8 +520,7 @@ static void forward_sr(struct tsn_media *m, struct tsn_media_room *r,
     }
 }
 
-static void publisher_rtcp(struct tsn_media *m, struct tsn_peer *p, const uint8_t *pkt,
-                           size_t len)
+static void publisher_rtcp(struct tsn_media *m, struct tsn_peer *p, const uint8_t *pkt, size_t len)
 {
     struct tsn_media_room *r = p->mroom;
     struct tsn_rtcp_iter it;
@@ -556,7 +580,8 @@ static void send_rr(struct tsn_media *m, struct tsn_peer *p, struct tsn_stream *
     struct tsn_rtcp_report_block b = {
         .ssrc = st->ssrc,
         .fraction_lost = (exp_int && lost_int > 0) ? (uint8_t)((lost_int << 8) / exp_int) : 0,
-        .cumulative_lost = lost > 0x7fffff ? 0x7fffff : (lost < -0x800000 ? -0x800000 : (int32_t)lost),
+        .cumulative_lost =
+            lost > 0x7fffff ? 0x7fffff : (lost < -0x800000 ? -0x800000 : (int32_t)lost),
         .highest_seq = ext_max,
         .jitter = p->rx.jitter_q4 >> 4,
         .lsr = p->rx.last_sr_rx_us ? tsn_ntp_middle32(p->rx.last_sr_ntp) : 0,

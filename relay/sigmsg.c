@@ -13,9 +13,37 @@ static const struct {
     const char *name;
     enum tsn_sig_type type;
 } types[] = {
-    {"join", TSN_SIG_JOIN}, {"publish", TSN_SIG_PUBLISH}, {"subscribe", TSN_SIG_SUBSCRIBE},
-    {"stop", TSN_SIG_STOP}, {"ping", TSN_SIG_PING},       {"stream", TSN_SIG_STREAM},
+    {"join", TSN_SIG_JOIN},         {"publish", TSN_SIG_PUBLISH}, {"subscribe", TSN_SIG_SUBSCRIBE},
+    {"stop", TSN_SIG_STOP},         {"ping", TSN_SIG_PING},       {"stream", TSN_SIG_STREAM},
+    {"draw", TSN_SIG_DRAW},         {"delete", TSN_SIG_DELETE},   {"undo", TSN_SIG_UNDO},
+    {"clear", TSN_SIG_CLEAR},       {"chat", TSN_SIG_CHAT},       {"freeze", TSN_SIG_FREEZE},
+    {"bookmark", TSN_SIG_BOOKMARK}, {"pointer", TSN_SIG_POINTER},
 };
+
+/* The annotation op of each annotation message type. */
+static enum tsn_annot_op annot_op(enum tsn_sig_type t)
+{
+    switch (t) {
+    case TSN_SIG_DRAW:
+        return TSN_ANNOT_DRAW;
+    case TSN_SIG_DELETE:
+        return TSN_ANNOT_DELETE;
+    case TSN_SIG_UNDO:
+        return TSN_ANNOT_UNDO;
+    case TSN_SIG_CLEAR:
+        return TSN_ANNOT_CLEAR;
+    case TSN_SIG_CHAT:
+        return TSN_ANNOT_CHAT;
+    case TSN_SIG_FREEZE:
+        return TSN_ANNOT_FREEZE;
+    case TSN_SIG_BOOKMARK:
+        return TSN_ANNOT_BOOKMARK;
+    case TSN_SIG_POINTER:
+        return TSN_ANNOT_POINTER;
+    default:
+        return 0;
+    }
+}
 
 const char *tsn_sig_type_name(enum tsn_sig_type t)
 {
@@ -29,6 +57,7 @@ void tsn_sig_msg_clear(struct tsn_sig_msg *m)
 {
     free(m->token);
     free(m->sdp);
+    tsn_annot_req_clear(&m->annot);
     memset(m, 0, sizeof *m);
 }
 
@@ -105,6 +134,15 @@ static int parse_fields(json_t *root, struct tsn_sig_msg *m, char *why, size_t w
     }
     case TSN_SIG_PING:
         return 0;
+    case TSN_SIG_DRAW:
+    case TSN_SIG_DELETE:
+    case TSN_SIG_UNDO:
+    case TSN_SIG_CLEAR:
+    case TSN_SIG_CHAT:
+    case TSN_SIG_FREEZE:
+    case TSN_SIG_BOOKMARK:
+    case TSN_SIG_POINTER:
+        return tsn_annot_req_from_json(root, annot_op(m->type), &m->annot, why, why_len);
     }
     return fail(why, why_len, "unknown message type");
 }
@@ -139,6 +177,24 @@ out:
     return rc;
 }
 
+int tsn_sig_peek(const char *buf, size_t len, enum tsn_sig_type *type, int64_t *id)
+{
+    *type = 0;
+    *id = -1;
+    if (len > TSN_SIG_MAX_MESSAGE)
+        return -EBADMSG;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+    const char *name = json_string_value(json_object_get(root, "type"));
+    for (size_t i = 0; name && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].name, name) == 0)
+            *type = types[i].type;
+    json_t *v = json_object_get(root, "id");
+    if (*type && json_is_integer(v) && json_integer_value(v) >= 0)
+        *id = json_integer_value(v);
+    json_decref(root);
+    return *type ? 0 : -EBADMSG;
+}
+
 static char *dump(json_t *o, int64_t id)
 {
     if (!o)
@@ -156,11 +212,13 @@ static json_t *stream_json(const struct tsn_stream_meta *stream, int live)
     return stream ? tsn_stream_meta_to_json(stream, live ? 1 : 0) : json_null();
 }
 
-void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, const char *role)
+void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, const char *role,
+                              const char *color)
 {
     if (p->count < TSN_SIG_MAX_PARTICIPANTS) {
         p->list[p->count].sub = sub;
         p->list[p->count].role = role;
+        p->list[p->count].color = color;
         p->count++;
     } else {
         p->more++;
@@ -183,6 +241,11 @@ static json_t *add_participants(json_t *o, const struct tsn_sig_participants *pe
     for (size_t i = 0; i < n; i++) {
         json_t *e =
             json_pack("{s:s, s:s}", "sub", people->list[i].sub, "role", people->list[i].role);
+        if (e && people->list[i].color &&
+            json_object_set_new(e, "color", json_string(people->list[i].color)) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
         if (!e || json_array_append_new(arr, e) != 0) {
             json_decref(o);
             return NULL;
@@ -243,4 +306,20 @@ char *tsn_sig_error(int code, const char *reason, const char *ref_type, int64_t 
     return dump(json_pack("{s:s, s:i, s:s, s:s}", "type", "error", "code", code, "reason", reason,
                           "ref", ref_type ? ref_type : ""),
                 id);
+}
+
+char *tsn_sig_pointer(const char *from, const char *color, const struct tsn_annot_req *req,
+                      int64_t time_ms)
+{
+    json_t *o = req->hide ? json_pack("{s:s, s:s, s:s, s:b, s:I}", "type", "pointer", "from", from,
+                                      "color", color, "hide", 1, "time", (json_int_t)time_ms)
+                          : json_pack("{s:s, s:s, s:s, s:f, s:f, s:I}", "type", "pointer", "from",
+                                      from, "color", color, "x", req->x, "y", req->y, "time",
+                                      (json_int_t)time_ms);
+    return dump(o, -1);
+}
+
+char *tsn_sig_dump(const json_t *o, int64_t id)
+{
+    return dump(json_incref((json_t *)o), id);
 }

@@ -9,9 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "annot_request.h"
 #include "stream_meta.h"
 
-#define TSN_SIG_PROTOCOL    1
+#define TSN_SIG_PROTOCOL    2 /* 2: annotations, chat, freeze, bookmarks */
 #define TSN_SIG_MAX_MESSAGE (96 * 1024)
 
 enum tsn_sig_type {
@@ -21,6 +22,15 @@ enum tsn_sig_type {
     TSN_SIG_STOP,      /* {"type":"stop","session":ID} */
     TSN_SIG_PING,      /* {"type":"ping"} */
     TSN_SIG_STREAM,    /* {"type":"stream","stream":META} — capture updates metadata */
+    /* Annotations (annot_request.h): the op is in m->annot.op. */
+    TSN_SIG_DRAW,
+    TSN_SIG_DELETE,
+    TSN_SIG_UNDO,
+    TSN_SIG_CLEAR,
+    TSN_SIG_CHAT,
+    TSN_SIG_FREEZE,
+    TSN_SIG_BOOKMARK,
+    TSN_SIG_POINTER,
 };
 
 struct tsn_sig_msg {
@@ -33,13 +43,19 @@ struct tsn_sig_msg {
     char session[33]; /* STOP */
     int has_stream;   /* STREAM always; PUBLISH when given */
     struct tsn_stream_meta stream;
+    struct tsn_annot_req annot; /* DRAW..POINTER (owned) */
 };
 
 /* Parses one client message. Returns 0, or -EBADMSG with a reason for the
  * client in `why` (not JSON, not an object, unknown type, missing or wrong
- * field, too large). On success free with tsn_sig_msg_clear. */
+ * field, too large); *out is then zero. On success free with
+ * tsn_sig_msg_clear. */
 int tsn_sig_parse(const char *buf, size_t len, struct tsn_sig_msg *out, char *why, size_t why_len);
 void tsn_sig_msg_clear(struct tsn_sig_msg *m);
+/* For the error about a message tsn_sig_parse refused: its known type and
+ * its id (-1: none or invalid) when the text is a JSON object with them.
+ * Returns 0, or -EBADMSG (not JSON, no known type: *type 0). */
+int tsn_sig_peek(const char *buf, size_t len, enum tsn_sig_type *type, int64_t *id);
 const char *tsn_sig_type_name(enum tsn_sig_type t);
 
 /* Listed participants per message; a room with more joined WebSockets
@@ -54,13 +70,15 @@ struct tsn_sig_participants {
     struct {
         const char *sub;
         const char *role;
+        const char *color; /* "#rrggbb", nullable: not listed */
     } list[TSN_SIG_MAX_PARTICIPANTS];
     size_t count; /* entries used in list */
     size_t more;  /* joined but not listed (the list was full) */
 };
 
 /* Appends one participant, or counts it in `more` when the list is full. */
-void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, const char *role);
+void tsn_sig_participants_add(struct tsn_sig_participants *p, const char *sub, const char *role,
+                              const char *color);
 
 /* Formatting: each returns a malloc'd NUL-terminated JSON text (caller
  * frees) or NULL. `id` < 0 means "no id". */
@@ -80,5 +98,12 @@ char *tsn_sig_session_state(const char *session, const char *state, const char *
 char *tsn_sig_stopped(const char *session, int64_t id);
 char *tsn_sig_pong(int64_t id);
 char *tsn_sig_error(int code, const char *reason, const char *ref_type, int64_t id);
+/* {"type":"pointer","from":S,"color":C,"x":X,"y":Y,"time":T} or with
+ * "hide":true instead of x and y. */
+char *tsn_sig_pointer(const char *from, const char *color, const struct tsn_annot_req *req,
+                      int64_t time_ms);
+/* Any JSON object (an annotation "event" or "annotations") as text in the
+ * protocol's number format, with "id" when id >= 0; `o` is not consumed. */
+char *tsn_sig_dump(const json_t *o, int64_t id);
 
 #endif

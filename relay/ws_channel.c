@@ -15,6 +15,7 @@
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_WS_QUEUE 64
 
@@ -59,6 +60,20 @@ static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *rea
                            m && m->has_id ? m->id : -1));
 }
 
+static int64_t unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* Queues a copy of `json` to every joined WebSocket of `room` except `skip`
  * (nullable) and those on their way out. Other rooms never see it. Frees
  * `json` (nullable). */
@@ -92,7 +107,8 @@ static void room_participants(const struct vhd *v, const char *room,
         last = p;
     for (const struct pss *p = last; p; p = p->ws_prev)
         if (strcmp(p->who.room, room) == 0)
-            tsn_sig_participants_add(out, p->who.sub, tsn_role_name(p->who.role));
+            tsn_sig_participants_add(out, p->who.sub, tsn_role_name(p->who.role),
+                                     tsn_annot_rooms_color(v->annots, room, p->who.sub));
 }
 
 /* Sends {"type":"presence",...} to the room after a join or a leave. */
@@ -147,6 +163,11 @@ static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
         pss->close_after_send = 1;
         return;
     }
+    if (!tsn_annot_rooms_join(v->annots, pss->who.room, pss->who.sub, unix_ms())) {
+        ws_error(wsi, pss, 503, "out of memory", m);
+        pss->close_after_send = 1;
+        return;
+    }
     pss->joined = 1;
     ws_link(v, wsi, pss);
     struct tsn_stream_meta meta;
@@ -157,6 +178,10 @@ static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
     ws_queue(wsi, pss,
              tsn_sig_welcome(pss->who.room, pss->who.sub, tsn_role_name(pss->who.role),
                              have ? &meta : NULL, live, &people, m->has_id ? m->id : -1));
+    /* The room's annotations, before any event after them. */
+    json_t *snap = tsn_annot_rooms_snapshot(v->annots, pss->who.room);
+    ws_queue(wsi, pss, snap ? tsn_sig_dump(snap, -1) : NULL);
+    json_decref(snap);
     /* The joiner has the list in its welcome; the others get the news. */
     broadcast_presence(v, pss->who.room, pss);
 }
@@ -246,12 +271,106 @@ static void ws_on_ping(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
     ws_queue(wsi, pss, tsn_sig_pong(m->has_id ? m->id : -1));
 }
 
+/* Annotation rates per WebSocket (docs/protocol.md, "Limits"). */
+#define ANNOT_PER_S    20.0
+#define ANNOT_BURST    40.0
+#define CHAT_PER_S     2.0
+#define CHAT_BURST     10.0
+#define POINTER_GAP_US 25000u
+
+/* Forwards a pointer to the room's other sockets, at most one per
+ * POINTER_GAP_US per socket; the others are dropped (superseded). */
+static void ws_on_pointer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct vhd *v = vhd_of(wsi);
+    uint64_t now = mono_us();
+    if (pss->last_pointer_us && now - pss->last_pointer_us < POINTER_GAP_US && !m->annot.hide) {
+        tsn_metric_add(&relay_of(wsi)->metrics.pointers_dropped, 1);
+        return;
+    }
+    pss->last_pointer_us = now;
+    tsn_metric_add(&relay_of(wsi)->metrics.pointers_forwarded, 1);
+    const char *color = tsn_annot_rooms_color(v->annots, pss->who.room, pss->who.sub);
+    room_send(v, pss->who.room, pss,
+              tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", &m->annot, unix_ms()));
+}
+
+/* Rate limits: every event takes an annotation token, a chat also a chat
+ * token. Returns 0, or 429 with the reason. */
+static int ws_annot_rate(struct pss *pss, const struct tsn_sig_msg *m, const char **why)
+{
+    uint64_t now = mono_us();
+    if (m->annot.op == TSN_ANNOT_CHAT &&
+        !tsn_rate_take(&pss->chat_rate, CHAT_PER_S, CHAT_BURST, now)) {
+        *why = "too many chat messages: at most 2 per second";
+        return 429;
+    }
+    if (!tsn_rate_take(&pss->annot_rate, ANNOT_PER_S, ANNOT_BURST, now)) {
+        *why = "too many annotation events: at most 20 per second";
+        return 429;
+    }
+    return 0;
+}
+
+/* draw, delete, undo, clear, chat, freeze, bookmark, pointer: clinicians
+ * only. An accepted event goes to the whole room, the sender's copy with
+ * its id; a refused one changes nothing. */
+static void ws_on_annot(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    struct vhd *v = vhd_of(wsi);
+    char why[256];
+    if (pss->who.role != TSN_ROLE_CLINICIAN) {
+        snprintf(why, sizeof why, "role '%s' may not annotate or chat",
+                 tsn_role_name(pss->who.role));
+        tsn_metric_add(&r->metrics.annotations_refused, 1);
+        ws_error(wsi, pss, 403, why, m);
+        return;
+    }
+    if (m->annot.op == TSN_ANNOT_POINTER) {
+        ws_on_pointer(wsi, pss, m);
+        return;
+    }
+    const char *limited;
+    int status = ws_annot_rate(pss, m, &limited);
+    if (status) {
+        tsn_metric_add(&r->metrics.annotations_rate_limited, 1);
+        ws_error(wsi, pss, status, limited, m);
+        return;
+    }
+    struct tsn_frame_info frame;
+    struct tsn_stream_meta meta;
+    int live;
+    struct tsn_annot_ctx ctx = {
+        .sub = pss->who.sub,
+        .now_ms = unix_ms(),
+        .frame = tsn_media_current_frame(r->media, pss->who.room, &frame) == 0 ? &frame : NULL,
+        .meta = tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live) ? &meta : NULL,
+    };
+    json_t *ev = NULL;
+    status = tsn_annot_rooms_apply(v->annots, pss->who.room, &m->annot, &ctx, &ev, why, sizeof why);
+    if (status) {
+        tsn_metric_add(&r->metrics.annotations_refused, 1);
+        ws_error(wsi, pss, status, why, m);
+        return;
+    }
+    tsn_metric_add(&r->metrics.annotation_events, 1);
+    ws_queue(wsi, pss, tsn_sig_dump(ev, m->has_id ? m->id : -1));
+    room_send(v, pss->who.room, pss, tsn_sig_dump(ev, -1));
+    json_decref(ev);
+}
+
 static const struct {
     enum tsn_sig_type type;
     void (*fn)(struct lws *, struct pss *, struct tsn_sig_msg *);
 } ws_handlers[] = {
-    {TSN_SIG_JOIN, ws_on_join}, {TSN_SIG_PUBLISH, ws_on_offer}, {TSN_SIG_SUBSCRIBE, ws_on_offer},
-    {TSN_SIG_STOP, ws_on_stop}, {TSN_SIG_PING, ws_on_ping},     {TSN_SIG_STREAM, ws_on_stream},
+    {TSN_SIG_JOIN, ws_on_join},       {TSN_SIG_PUBLISH, ws_on_offer},
+    {TSN_SIG_SUBSCRIBE, ws_on_offer}, {TSN_SIG_STOP, ws_on_stop},
+    {TSN_SIG_PING, ws_on_ping},       {TSN_SIG_STREAM, ws_on_stream},
+    {TSN_SIG_DRAW, ws_on_annot},      {TSN_SIG_DELETE, ws_on_annot},
+    {TSN_SIG_UNDO, ws_on_annot},      {TSN_SIG_CLEAR, ws_on_annot},
+    {TSN_SIG_CHAT, ws_on_annot},      {TSN_SIG_FREEZE, ws_on_annot},
+    {TSN_SIG_BOOKMARK, ws_on_annot},  {TSN_SIG_POINTER, ws_on_annot},
 };
 
 static void ws_dispatch(struct lws *wsi, struct pss *pss)
@@ -259,7 +378,12 @@ static void ws_dispatch(struct lws *wsi, struct pss *pss)
     struct tsn_sig_msg m;
     char why[256];
     if (tsn_sig_parse(pss->rx, pss->rx_len, &m, why, sizeof why) != 0) {
-        ws_error(wsi, pss, 400, why, NULL);
+        enum tsn_sig_type type;
+        int64_t id;
+        int known = tsn_sig_peek(pss->rx, pss->rx_len, &type, &id) == 0;
+        if (known && type >= TSN_SIG_DRAW)
+            tsn_metric_add(&relay_of(wsi)->metrics.annotations_refused, 1);
+        ws_queue(wsi, pss, tsn_sig_error(400, why, known ? tsn_sig_type_name(type) : NULL, id));
         return;
     }
     if (!pss->joined && m.type != TSN_SIG_JOIN) {
@@ -337,6 +461,20 @@ int tsn_ws_channel_writeable(struct lws *wsi, struct pss *pss)
     return 0;
 }
 
+/* The leaving socket's subject may have frozen the picture: when it was
+ * its last socket in the room, the room is unfrozen. */
+static void annot_leave(struct vhd *v, const struct pss *pss)
+{
+    int sub_gone = 1;
+    for (const struct pss *p = v->joined; p; p = p->ws_next)
+        if (strcmp(p->who.room, pss->who.room) == 0 && strcmp(p->who.sub, pss->who.sub) == 0)
+            sub_gone = 0;
+    json_t *ev = tsn_annot_rooms_leave(v->annots, pss->who.room, pss->who.sub, sub_gone, unix_ms());
+    if (ev && !v->stopping)
+        room_send(v, pss->who.room, NULL, tsn_sig_dump(ev, -1));
+    json_decref(ev);
+}
+
 void tsn_ws_channel_closed(struct lws *wsi, struct pss *pss)
 {
     struct tsn_relay *r = relay_of(wsi);
@@ -348,8 +486,10 @@ void tsn_ws_channel_closed(struct lws *wsi, struct pss *pss)
         ws_unlink(v, pss);
     pss->joined = 0;
     tsn_sessions_drop_owner(r->sessions, wsi);
-    if (was_joined)
+    if (was_joined) {
         broadcast_presence(v, pss->who.room, NULL);
+        annot_leave(v, pss);
+    }
     while (pss->out_head) {
         struct ws_out *o = pss->out_head;
         pss->out_head = o->next;

@@ -188,7 +188,7 @@ static void exercise_formatters(const struct tsn_sig_msg *m)
     check_output(tsn_sig_pong(id), "type", "pong", id);
     check_output(tsn_sig_session_state(sid, "closed", text), "reason", text, -1);
     struct tsn_sig_participants people = {.count = 0};
-    tsn_sig_participants_add(&people, text, "clinician");
+    tsn_sig_participants_add(&people, text, "clinician", NULL);
     check_output(tsn_sig_welcome("room", text, "observer", NULL, 0, NULL, id), "room", "room", id);
     check_output(tsn_sig_presence(&people), "type", "presence", -1);
     if (m->has_stream) {

@@ -56,6 +56,11 @@ static const struct {
     {                                                                                              \
         metric, offsetof(struct tsn_metrics, field)                                                \
     }
+    C(annotation_events, "telesono_annotation_events_total"),
+    C(annotations_refused, "telesono_annotations_refused_total"),
+    C(annotations_rate_limited, "telesono_annotations_rate_limited_total"),
+    C(pointers_forwarded, "telesono_pointers_forwarded_total"),
+    C(pointers_dropped, "telesono_pointers_dropped_total"),
     C(packets_in, "telesono_packets_in_total"),
     C(bytes_in, "telesono_bytes_in_total"),
     C(packets_out, "telesono_packets_out_total"),

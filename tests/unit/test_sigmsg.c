@@ -377,8 +377,8 @@ static void test_welcome(void **state)
     struct tsn_stream_meta meta = {
         .has_depth = 1, .depth_mm = 45.5, .has_codec = 1, .codec = TSN_STREAM_CODEC_H264};
     struct tsn_sig_participants people = {.count = 0};
-    tsn_sig_participants_add(&people, "cart-3", "capture");
-    tsn_sig_participants_add(&people, "s", "observer");
+    tsn_sig_participants_add(&people, "cart-3", "capture", NULL);
+    tsn_sig_participants_add(&people, "s", "observer", NULL);
     j = load(tsn_sig_welcome("r", "s", "observer", &meta, 0, &people, -1));
     assert_null(json_object_get(j, "id"));
     assert_int_equal(json_object_size(j), 6);
@@ -403,15 +403,15 @@ static void test_presence_text(void **state)
     char *text = tsn_sig_presence(&people);
     assert_string_equal(text, "{\"type\":\"presence\",\"participants\":[]}");
     free(text);
-    tsn_sig_participants_add(&people, "dr-lee", "clinician");
-    tsn_sig_participants_add(&people, "probe-cart-1", "capture");
+    tsn_sig_participants_add(&people, "dr-lee", "clinician", NULL);
+    tsn_sig_participants_add(&people, "probe-cart-1", "capture", NULL);
     text = tsn_sig_presence(&people);
     assert_string_equal(text, "{\"type\":\"presence\",\"participants\":[{\"sub\":\"dr-lee\","
                               "\"role\":\"clinician\"},{\"sub\":\"probe-cart-1\",\"role\":"
                               "\"capture\"}]}");
     free(text);
     text = tsn_sig_welcome("demo", "dr-lee", "clinician", NULL, 0, &people, 1);
-    assert_string_equal(text, "{\"type\":\"welcome\",\"protocol\":1,\"room\":\"demo\",\"you\":{"
+    assert_string_equal(text, "{\"type\":\"welcome\",\"protocol\":2,\"room\":\"demo\",\"you\":{"
                               "\"sub\":\"dr-lee\",\"role\":\"clinician\"},\"stream\":null,"
                               "\"participants\":[{\"sub\":\"dr-lee\",\"role\":\"clinician\"},{"
                               "\"sub\":\"probe-cart-1\",\"role\":\"capture\"}],\"id\":1}");
@@ -426,7 +426,7 @@ static void test_participants_cap(void **state)
     struct tsn_sig_participants people = {.count = 0};
     for (size_t i = 0; i < TSN_SIG_MAX_PARTICIPANTS + 5; i++) {
         snprintf(subs[i], sizeof subs[i], "viewer-%zu", i);
-        tsn_sig_participants_add(&people, subs[i], i == 0 ? "capture" : "observer");
+        tsn_sig_participants_add(&people, subs[i], i == 0 ? "capture" : "observer", NULL);
         assert_int_equal(people.count,
                          i < TSN_SIG_MAX_PARTICIPANTS ? i + 1 : TSN_SIG_MAX_PARTICIPANTS);
         assert_int_equal(people.more,
@@ -561,8 +561,8 @@ static void test_formatter_bad_input(void **state)
     assert_null(tsn_sig_welcome(NULL, "s", "observer", &meta, 1, NULL, 1)); /* and no leak */
     /* A participant without a sub, or with a non-UTF-8 one: NULL, no leak. */
     struct tsn_sig_participants people = {.count = 0};
-    tsn_sig_participants_add(&people, "ok", "observer");
-    tsn_sig_participants_add(&people, NULL, "observer");
+    tsn_sig_participants_add(&people, "ok", "observer", NULL);
+    tsn_sig_participants_add(&people, NULL, "observer", NULL);
     assert_null(tsn_sig_presence(&people));
     assert_null(tsn_sig_welcome("r", "s", "observer", &meta, 1, &people, 1));
     people.list[1].sub = "\xff";

@@ -46,6 +46,8 @@ static void on_message(struct tsn_anet_conn *conn, const char *text, size_t len,
         if (seq != c->last_seq + 1 && ++c->gaps)
             conn_bad(c, "sequence gap: got seq", (long long)seq);
         c->last_seq = seq;
+        json_decref(c->last_event);
+        c->last_event = json_incref(o);
         if (seq > c->t->max_seq)
             c->t->max_seq = seq;
         if (tsn_annot_state_handle(c->st, text, len, why, sizeof why) != 1)
@@ -150,6 +152,7 @@ static void conn_cleanup(struct tsn_aiconn *c)
     tsn_annot_state_free(c->st);
     json_decref(c->replies);
     json_decref(c->pointers);
+    json_decref(c->last_event);
 }
 
 void tsn_ainv_cleanup(struct tsn_ainv *t)
@@ -491,7 +494,7 @@ void tsn_ainv_final(struct tsn_ainv *t)
         tsn_ainv_fail(t, "fresh joiner", "its snapshot differs from the watcher's state", NULL);
     t->others_equal = 1;
     for (int i = 0; (c = conn_at(t, i)); i++) {
-        if (c == &t->big || !c->snapshot_seen)
+        if (c == &t->big || !c->snapshot_seen || c->closed)
             continue;
         if (!same_state(t, t->w.st, c->st, c->name)) {
             t->others_equal = 0;

@@ -36,6 +36,7 @@ struct tsn_aiconn {
     long sent, replied; /* for batches */
     json_t *replies;    /* replies not taken yet: own events (with an id) and errors */
     json_t *pointers;   /* pointer messages received */
+    json_t *last_event; /* the last event received */
     int64_t next_send_us, last_chat_us;
     char bad[200];
     int closed, close_code;

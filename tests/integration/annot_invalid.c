@@ -203,6 +203,42 @@ static void phase_semantics(struct tsn_ainv *t)
     tsn_ainv_pointers(t);
 }
 
+/* The clinician who froze the picture leaves: the relay unfreezes it
+ * with an event of its own (reason "left the room"). */
+static void phase_freeze_leave(struct tsn_ainv *t)
+{
+    json_decref(tsn_ainv_case(t, &t->b, "freeze by B",
+                              "{\"type\":\"freeze\",\"frozen\":true,\"id\":@ID}", 0, NULL));
+    if (tsn_ainv_sync(t) != 0)
+        return;
+    const char *by = tsn_annot_state_frozen_by(t->w.st);
+    t->cases++;
+    if (!by || strcmp(by, "dr-b") != 0) {
+        tsn_ainv_fail(t, "freeze by B", "the watcher does not see the picture frozen by dr-b",
+                      NULL);
+        return;
+    }
+    int64_t before = t->w.last_seq;
+    tsn_anet_close(t->b.conn);
+    for (int i = 0; i < 300 && t->w.last_seq == before; i++)
+        tsn_anet_sleep(t->net, 10);
+    json_t *ev = t->w.last_event;
+    const char *op = json_string_value(json_object_get(ev, "op"));
+    const char *reason = json_string_value(json_object_get(ev, "reason"));
+    const char *from = json_string_value(json_object_get(ev, "from"));
+    if (t->w.last_seq != before + 1 || !op || strcmp(op, "freeze") != 0 ||
+        !json_is_false(json_object_get(ev, "frozen")) || !reason ||
+        strcmp(reason, "left the room") != 0) {
+        tsn_ainv_fail(t, "freezer leaves", "no unfreeze event with reason 'left the room'", ev);
+        return;
+    }
+    /* Who the relay names as "from" is not fixed by the protocol: shown. */
+    json_object_set_new(t->limits, "unfreeze_on_leave_from", json_string(from ? from : ""));
+    t->passed++;
+    /* The relay's own event belongs to the expected state too. */
+    json_array_append_new(t->accepted, json_deep_copy(ev));
+}
+
 int tsn_annot_invalid(const struct tsn_aopts *o)
 {
     struct tsn_ainv t;
@@ -227,6 +263,7 @@ int tsn_annot_invalid(const struct tsn_aopts *o)
     phase_semantics(&t);
     tsn_ainv_rates(&t);
     tsn_ainv_room_limits(&t);
+    phase_freeze_leave(&t);
     tsn_ainv_oversize(&t);
     tsn_ainv_final(&t);
 report:

@@ -43,13 +43,14 @@ wait_lines() { # NAME N TIMEOUT_S: until NAME has received N messages
 }
 # client NAME TOKEN ID GO_FILE: joins and stays until GO_FILE exists.
 client() {
-    start_client "$1" "$TSN_WS_CLIENT" --url "$WS_URL" --send "$(join "$2" "$3")" \
+    start_client "$1" "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type annotations --send "$(join "$2" "$3")" \
         --wait-file "$4" --wait-ms 300
 }
 
-P_ANA='{"sub":"dr-ana","role":"clinician"}'
-P_BEN='{"sub":"dr-ben","role":"clinician"}'
-P_CART='{"sub":"cart-7","role":"capture"}'
+# Colours: the room's palette in the order subjects first joined.
+P_ANA='{"sub":"dr-ana","role":"clinician","color":"#e6194b"}'
+P_BEN='{"sub":"dr-ben","role":"clinician","color":"#3cb44b"}'
+P_CART='{"sub":"cart-7","role":"capture","color":"#ffe119"}'
 presence() { # ENTRY...: the exact presence message listing ENTRY...
     local IFS=,
     printf '{"type":"presence","participants":[%s]}' "$*"
@@ -57,14 +58,14 @@ presence() { # ENTRY...: the exact presence message listing ENTRY...
 welcome() { # SUB ROLE ROOM ID ENTRY...: the exact welcome (no stream metadata)
     local sub=$1 role=$2 room=$3 id=$4 IFS=,
     shift 4
-    printf '{"type":"welcome","protocol":1,"room":"%s","you":{"sub":"%s","role":"%s"},"stream":null,"participants":[%s],"id":%s}' \
+    printf '{"type":"welcome","protocol":2,"room":"%s","you":{"sub":"%s","role":"%s"},"stream":null,"participants":[%s],"id":%s}' \
         "$room" "$sub" "$role" "$*" "$id"
 }
 
 # (a) Another room's clinician, there from the start to the end.
 client other "$OTHER_DOC" 9 "$GO.end"
 wait_lines other 1 10
-assert_line other 1 "$(welcome dr-other clinician "$OTHER" 9 '{"sub":"dr-other","role":"clinician"}')" \
+assert_line other 1 "$(welcome dr-other clinician "$OTHER" 9 '{"sub":"dr-other","role":"clinician","color":"#e6194b"}')" \
     "other room: welcome lists only itself"
 
 # (b) The first clinician: the list is just itself.
@@ -102,7 +103,7 @@ assert_eq "$(count ben)" 2 "ben: messages in all (welcome, the capture's arrival
 
 # (f) The same subject on a second socket (a second tab) is a second entry;
 # when it leaves, one entry goes.
-run_client ana2 0 "$TSN_WS_CLIENT" --url "$WS_URL" --send "$(join "$ANA" 4)" --hold-ms 300 \
+run_client ana2 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type annotations --send "$(join "$ANA" 4)" --hold-ms 300 \
     --wait-ms 0
 assert_line ana2 1 "$(welcome dr-ana clinician "$ROOM" 4 "$P_ANA" "$P_CART" "$P_ANA")" \
     "ana2: welcome lists ana twice"
@@ -121,7 +122,7 @@ assert_line ana 7 "$(presence "$P_ANA")" "ana: presence after the capture was ki
 
 # (h) A refused join (bad token, then close 1008) is never listed: nobody
 # hears of it.
-run_client bad 0 "$TSN_WS_CLIENT" --url "$WS_URL" --send '{"type":"join","token":"x.y.z"}' \
+run_client bad 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type annotations --send '{"type":"join","token":"x.y.z"}' \
     --expect-close
 assert_contains "$(line bad 1)" '"code":401' "bad token refused"
 sleep 0.5 # anything wrongly pushed about it arrives by now

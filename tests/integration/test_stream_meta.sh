@@ -67,30 +67,30 @@ get_stream "$ROOM" "$CLINICIAN"
 assert_eq "$HTTP_STATUS" 404 "GET /stream before any metadata"
 assert_contains "$HTTP_BODY" "this room has no stream metadata" "404 body"
 
-start_client early "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CLINICIAN" 1)" \
+start_client early "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CLINICIAN" 1)" \
     --wait-file "$GO.done" --wait-ms 300
-start_client other "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$OTHER_CLINICIAN")" \
+start_client other "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$OTHER_CLINICIAN")" \
     --wait-file "$GO.done" --wait-ms 300
 wait_lines early 1 10
 wait_lines other 1 10
-assert_line early 1 '{"type":"welcome","protocol":1,"room":"ward-meta","you":{"sub":"dr-meta","role":"clinician"},"stream":null,"participants":[{"sub":"dr-meta","role":"clinician"}],"id":1}' \
+assert_line early 1 '{"type":"welcome","protocol":2,"room":"ward-meta","you":{"sub":"dr-meta","role":"clinician"},"stream":null,"participants":[{"sub":"dr-meta","role":"clinician","color":"#e6194b"}],"id":1}' \
     "early welcome without metadata"
 
 # (b) A capture that has not published may not send metadata; neither may an
 # observer; an invalid stream object in publish is refused and creates nothing.
-run_client nopub 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CAPTURE")" \
+run_client nopub 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CAPTURE")" \
     --send '{"type":"stream","stream":{"fps":30},"id":2}' \
     --stream '{"depth_mm":0}' --type publish --sdp-file "$OFFER"
 assert_line nopub 2 '{"type":"error","code":403,"reason":"no active publish session on this connection: publish before sending stream metadata","ref":"stream","id":2}' \
     "stream before publish"
-assert_line nopub 3 '{"type":"error","code":400,"reason":"field '"'"'stream.depth_mm'"'"' must be a number from 1 to 500","ref":""}' \
+assert_line nopub 3 '{"type":"error","code":400,"reason":"field '"'"'stream.depth_mm'"'"' must be a number from 1 to 500","ref":"publish"}' \
     "publish with an invalid stream object"
 assert_eq "$(count nopub)" 3 "nopub: messages"
 assert_eq "$(metric_sum telesono_peers 'role="publisher"')" 0 "publishers after the refused publish"
 assert_eq "$(count early)" 1 "early: nothing pushed for refused messages"
 
 # (c) The capture publishes with metadata: early gets it at once.
-start_client cap "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CAPTURE")" \
+start_client cap "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CAPTURE")" \
     --stream "$META1" --type publish --sdp-file "$OFFER" \
     --wait-file "$GO.1" \
     --send '{"type":"stream","stream":{"depth_mm":80.5},"id":9}' \
@@ -105,9 +105,9 @@ wait_lines early 2 10
 assert_line early 2 "{\"type\":\"stream\",\"stream\":{$OUT1,\"live\":true}}" "early: pushed metadata"
 
 # (d) A late joiner gets it in welcome; an observer may not send metadata.
-run_client late 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$OBSERVER" 3)" \
+run_client late 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$OBSERVER" 3)" \
     --send '{"type":"stream","stream":{"fps":30},"id":4}'
-assert_line late 1 "{\"type\":\"welcome\",\"protocol\":1,\"room\":\"ward-meta\",\"you\":{\"sub\":\"student-meta\",\"role\":\"observer\"},\"stream\":{$OUT1,\"live\":true},\"participants\":[{\"sub\":\"dr-meta\",\"role\":\"clinician\"},{\"sub\":\"probe-cart-1\",\"role\":\"capture\"},{\"sub\":\"student-meta\",\"role\":\"observer\"}],\"id\":3}" \
+assert_line late 1 "{\"type\":\"welcome\",\"protocol\":2,\"room\":\"ward-meta\",\"you\":{\"sub\":\"student-meta\",\"role\":\"observer\"},\"stream\":{$OUT1,\"live\":true},\"participants\":[{\"sub\":\"dr-meta\",\"role\":\"clinician\",\"color\":\"#e6194b\"},{\"sub\":\"probe-cart-1\",\"role\":\"capture\",\"color\":\"#3cb44b\"},{\"sub\":\"student-meta\",\"role\":\"observer\",\"color\":\"#ffe119\"}],\"id\":3}" \
     "late joiner's welcome"
 assert_line late 2 '{"type":"error","code":403,"reason":"only a capture token may send stream metadata","ref":"stream","id":4}' \
     "observer sending stream"
@@ -140,7 +140,7 @@ wait_lines cap 6 10
 assert_line cap 4 "{\"type\":\"stream\",\"stream\":{$OUT2,\"live\":true},\"id\":9}" "capture: update answered"
 assert_line cap 5 "{\"type\":\"stream\",\"stream\":{$OUT2,\"live\":true},\"id\":10}" \
     "capture: unchanged update answered"
-assert_line cap 6 '{"type":"error","code":400,"reason":"field '"'"'stream.width'"'"' must be an integer from 16 to 7680","ref":""}' \
+assert_line cap 6 '{"type":"error","code":400,"reason":"field '"'"'stream.width'"'"' must be an integer from 16 to 7680","ref":"stream","id":11}' \
     "capture: invalid update"
 wait_lines early 3 10
 sleep 0.5 # anything wrongly pushed for the unchanged or invalid update arrives by now
@@ -160,12 +160,12 @@ assert_line early 4 "{\"type\":\"stream\",\"stream\":{$OUT2,\"live\":false}}" "e
 get_stream "$ROOM" "$OBSERVER"
 assert_eq "$HTTP_STATUS" 200 "GET /stream after the publisher stopped"
 assert_eq "$HTTP_BODY" "{$OUT2,\"live\":false}" "GET /stream after the publisher stopped: body"
-run_client late2 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CLINICIAN")"
+run_client late2 0 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CLINICIAN")"
 assert_contains "$(line late2 1)" "\"stream\":{$OUT2,\"live\":false}" "welcome after the publisher stopped"
 
 # (h) A new publisher, which then closes its socket (leaves): its own
 # metadata replaces the old one, then ends.
-start_client cap2 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CAPTURE")" \
+start_client cap2 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CAPTURE")" \
     --stream "$META3" --type publish --sdp-file "$OFFER" --wait-file "$GO.3" --wait-ms 0
 wait_lines early 5 10
 assert_line early 5 "{\"type\":\"stream\",\"stream\":{$OUT3,\"live\":true}}" "early: second publisher"
@@ -180,7 +180,7 @@ finish_client early
 finish_client other
 assert_eq "$(count early)" 6 "early: messages in all"
 assert_eq "$(count other)" 1 "other room: messages in all (welcome only)"
-assert_line other 1 '{"type":"welcome","protocol":1,"room":"ward-elsewhere","you":{"sub":"dr-other","role":"clinician"},"stream":null,"participants":[{"sub":"dr-other","role":"clinician"}]}' \
+assert_line other 1 '{"type":"welcome","protocol":2,"room":"ward-elsewhere","you":{"sub":"dr-other","role":"clinician"},"stream":null,"participants":[{"sub":"dr-other","role":"clinician","color":"#e6194b"}]}' \
     "other room's welcome"
 assert_relay_alive
 assert_eq "$(metric_sum telesono_peers)" 0 "media peers at the end of part one"
@@ -195,10 +195,10 @@ start_relay --consent-timeout 2
 WS_URL="wss://127.0.0.1:$RELAY_PORT/ws"
 CAPTURE=$(mint_token "$ROOM" capture probe-cart-1)
 CLINICIAN=$(mint_token "$ROOM" clinician dr-meta)
-start_client watch "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CLINICIAN")" \
+start_client watch "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CLINICIAN")" \
     --wait-file "$GO.end" --wait-ms 300
 wait_lines watch 1 10
-start_client cap3 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --send "$(join "$CAPTURE")" \
+start_client cap3 "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type presence --ignore-type annotations --send "$(join "$CAPTURE")" \
     --stream "$META3" --type publish --sdp-file "$OFFER" --wait-file "$GO.end" --wait-ms 300
 wait_lines watch 2 10
 assert_line watch 2 "{\"type\":\"stream\",\"stream\":{$OUT3,\"live\":true}}" "timeout: pushed"

@@ -25,7 +25,7 @@ JOIN_OBSERVER="{\"type\":\"join\",\"token\":\"$OBSERVER\"}"
 ws() {
     local name=$1 expected=$2
     shift 2
-    run_client "$name" "$expected" "$TSN_WS_CLIENT" --url "$WS_URL" "$@"
+    run_client "$name" "$expected" "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type annotations "$@"
 }
 
 # line NAME N: the N-th message client NAME received ("" if none).
@@ -87,7 +87,7 @@ ws clinician 0 --send "$JOIN_CLINICIAN" \
     --send '{"type":"ping","id":9}'
 WELCOME=$(line clinician 1)
 assert_msg clinician 1 welcome "join"
-assert_eq "$(field "$WELCOME" protocol)" 1 "welcome protocol"
+assert_eq "$(field "$WELCOME" protocol)" 2 "welcome protocol"
 assert_eq "$(field "$WELCOME" room)" "$ROOM" "welcome room"
 assert_eq "$(field "$WELCOME" sub)" dr-ws "welcome you.sub"
 assert_eq "$(field "$WELCOME" role)" clinician "welcome you.role"
@@ -110,7 +110,7 @@ assert_count clinician 8
 # (d) A real recvonly offer: an answer with a session; the subscriber shows in
 # /metrics while the socket is open; stop ends it.
 assert_eq "$(metric_sum telesono_peers 'role="subscriber"')" 0 "subscribers before subscribe"
-start_client sub "$TSN_WS_CLIENT" --url "$WS_URL" --send "$JOIN_CLINICIAN" \
+start_client sub "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type annotations --send "$JOIN_CLINICIAN" \
     --sdp-file "$OFFER" --hold-ms 4000 --stop \
     --send '{"type":"stop","session":"00000000000000000000000000000000","id":5}'
 for ((i = 0; i < 50; i++)); do
@@ -140,7 +140,7 @@ assert_eq "$(wait_metric_at_least telesono_peers 0 1 'role="subscriber"')" 0 \
 
 # (e) Subscribe, then close the socket: the relay drops the session (the peer
 # never does ICE, so nothing else could remove it before the consent timeout).
-start_client sub_close "$TSN_WS_CLIENT" --url "$WS_URL" --send "$JOIN_OBSERVER" \
+start_client sub_close "$TSN_WS_CLIENT" --url "$WS_URL" --ignore-type annotations --send "$JOIN_OBSERVER" \
     --sdp-file "$OFFER" --hold-ms 1500 --wait-ms 0
 for ((i = 0; i < 50; i++)); do
     grep -q '"type":"answer"' "$TEST_TMP/sub_close.json" 2>/dev/null && break

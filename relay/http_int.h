@@ -42,6 +42,7 @@ struct pss {
     size_t rx_len;
     struct ws_out *out_head, *out_tail;
     unsigned out_count;
+    size_t out_bytes;
     int close_after_send;          /* closing: nothing more is read or dispatched */
     struct lws *wsi;               /* set at join, for room broadcasts */
     struct pss *ws_prev, *ws_next; /* in vhd.joined while joined */

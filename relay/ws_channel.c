@@ -17,7 +17,12 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_WS_QUEUE 64
+/* A client that does not read is cut off when its queue would pass either
+ * bound; annotation traffic (a busy room, a 2 MB snapshot) fits well within
+ * them. Pointers are not queued to a socket that is already behind. */
+#define MAX_WS_QUEUE        1024
+#define MAX_WS_QUEUE_BYTES  (8u * 1024 * 1024)
+#define POINTER_QUEUE_LIMIT 32
 
 struct ws_out {
     char *text; /* LWS_PRE bytes of headroom, then the message */
@@ -32,7 +37,7 @@ static void ws_queue(struct lws *wsi, struct pss *pss, char *json)
     size_t len = strlen(json);
     struct ws_out *o = malloc(sizeof *o);
     char *buf = malloc(LWS_PRE + len);
-    if (!o || !buf || pss->out_count >= MAX_WS_QUEUE) {
+    if (!o || !buf || pss->out_count >= MAX_WS_QUEUE || pss->out_bytes + len > MAX_WS_QUEUE_BYTES) {
         free(o);
         free(buf);
         free(json);
@@ -49,6 +54,7 @@ static void ws_queue(struct lws *wsi, struct pss *pss, char *json)
         pss->out_head = o;
     pss->out_tail = o;
     pss->out_count++;
+    pss->out_bytes += len;
     lws_callback_on_writable(wsi);
 }
 
@@ -291,8 +297,14 @@ static void ws_on_pointer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *
     pss->last_pointer_us = now;
     tsn_metric_add(&relay_of(wsi)->metrics.pointers_forwarded, 1);
     const char *color = tsn_annot_rooms_color(v->annots, pss->who.room, pss->who.sub);
-    room_send(v, pss->who.room, pss,
-              tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", &m->annot, unix_ms()));
+    char *json = tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", &m->annot, unix_ms());
+    if (!json)
+        return;
+    for (struct pss *p = v->joined; p; p = p->ws_next)
+        if (p != pss && !p->close_after_send && strcmp(p->who.room, pss->who.room) == 0 &&
+            p->out_count < POINTER_QUEUE_LIMIT)
+            ws_queue(p->wsi, p, strdup(json));
+    free(json);
 }
 
 /* Rate limits: every event takes an annotation token, a chat also a chat
@@ -452,6 +464,7 @@ int tsn_ws_channel_writeable(struct lws *wsi, struct pss *pss)
     if (!pss->out_head)
         pss->out_tail = NULL;
     pss->out_count--;
+    pss->out_bytes -= o->len;
     free(o->text);
     free(o);
     if (n < 0)

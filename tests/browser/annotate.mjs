@@ -12,6 +12,8 @@
 //  2. the observer sees the arrows (state and pixels), has no tools, says
 //     why, cannot chat; a draw it sends anyway (test hook) is refused 403,
 //     shown in #annot-status (not #error), and nothing changes anywhere.
+//     A burst of 45 draws from A meets the rate limit: 429 in A's status
+//     line; then Clear, confirmed in the page, empties everyone's marks.
 //  3. caliper: the phantom's two point targets are found in the video's
 //     pixels; A drags a caliper between them; the relay's mm is 20 within
 //     one pixel's worth of mm (the stream's pixel spacing).
@@ -337,6 +339,32 @@ run(async (checks, { context }) => {
   checks.ok((await annots(A)).seq === seqNow && (await annots(B)).seq === seqNow, 'A and B got no event from it', seqNow);
   checks.ok((await stats(O)).state === 'live', 'the observer is still live (the socket stays open)');
 
+  // ---- 2b. a burst past the rate limit, then Clear (confirmed in the page) ----
+  const burst = await A.evaluate(() => Promise.all(Array.from({ length: 45 }, (_, k) =>
+    window.telesono.sendAnnotation({ type: 'draw', item: { kind: 'line', points: [[0.05, 0.5 + k * 0.01], [0.1, 0.5 + k * 0.01]] } }))));
+  r.burst = { accepted: burst.filter((x) => x.ok).length, refused429: burst.filter((x) => !x.ok && x.code === 429).length };
+  checks.ok(r.burst.refused429 > 0 && r.burst.accepted + r.burst.refused429 === 45,
+    'a burst of 45 draws: the relay refuses some with 429, accepts the rest', r.burst);
+  const st429 = await text(A, '#annot-status');
+  checks.ok(/429/.test(st429) && /too many/.test(st429), 'the 429 reason is in A\'s status line', st429);
+  checks.ok((await text(A, '#error')) === '', '#error stays empty after the refusals', await text(A, '#error'));
+  await sleep(1200); // the rate limiter refills before the next marks
+  await waitState(B, 'the burst on B', (st) => st.items.filter((m) => m.kind === 'line').length === r.burst.accepted);
+  await A.click('button[data-action="clear"]');
+  await A.waitForSelector('#ask[open] #ask-ok', { timeout: 2000 });
+  checks.ok(/every mark/i.test(await text(A, '#ask')), 'Clear asks first, in the page', await text(A, '#ask'));
+  await A.click('#ask-ok');
+  await waitState(B, 'the clear on B', (st) => st.items.length === 0);
+  checks.ok(true, 'Clear (confirmed) empties B\'s marks');
+  await A.click('button[data-tool="arrow"]');
+  const keep = [];
+  for (const [tail, head] of [[[0.2, 0.2], [0.3, 0.32]], [[0.62, 0.2], [0.54, 0.32]]]) {
+    const before2 = (await annots(A)).seq;
+    await drag(A, tail, head);
+    const st2 = await waitState(B, 'an arrow on B', (st) => st.items.some((m) => m.kind === 'arrow' && m.id > before2));
+    keep.push(st2.items.find((m) => m.kind === 'arrow' && m.id > before2));
+  }
+
   // ---- 3. caliper on the phantom's targets ----
   const spacing = await A.evaluate(() => window.telesono.stream()?.pixel_spacing_mm || null);
   const tg = await findTargets(A);
@@ -419,11 +447,11 @@ run(async (checks, { context }) => {
   checks.ok(true, 'Ctrl+Z on A undoes its line on B');
 
   await A.click('button[data-tool="delete"]');
-  const victim = arrows[0];
+  const victim = keep[0];
   const mid = [(victim.points[0][0] + victim.points[1][0]) / 2, (victim.points[0][1] + victim.points[1][1]) / 2];
   await clickAt(A, mid);
-  await waitState(B, 'the first arrow deleted on B', (st) => !st.items.some((m) => m.id === victim.id));
-  checks.ok(true, 'delete: a click on A\'s first arrow removes it on B');
+  await waitState(B, 'the arrow deleted on B', (st) => !st.items.some((m) => m.id === victim.id));
+  checks.ok(true, 'delete: a click on one of A\'s arrows removes it on B');
 
   await A.click('#chat-input');
   await A.keyboard.type('Can you angle the probe medially?');

@@ -27,6 +27,9 @@ TOKEN_B=$(mint_token "$ROOM" clinician dr-ben)
 TOKEN_OBS=$(mint_token "$ROOM" observer student-obs)
 TOKEN_LATE=$(mint_token "$ROOM" observer late-obs)
 
+# Four pages at once on a shared 2-core machine: more than the default
+# 150 s watchdog may be needed, still inside ctest's 180 s.
+export TSN_BROWSER_TIMEOUT_S=${TSN_BROWSER_TIMEOUT_S:-165}
 run_browser annotate annotate.mjs --url "$(page_base)" --room "$ROOM" \
     --token-a "$TOKEN_A" --token-b "$TOKEN_B" --token-obs "$TOKEN_OBS" --token-late "$TOKEN_LATE" \
     --sub-a dr-ann --sub-b dr-ben --runs "${TSN_ANNOTATE_RUNS:-5}" \

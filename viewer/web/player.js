@@ -151,6 +151,20 @@ export class Player extends EventTarget {
     v.requestVideoFrameCallback(onFrame);
   }
 
+  // The capture time of a shown frame whose own was never reported (the
+  // track had moved on to a newer frame when the callback ran): the newest
+  // recorded frame's plus the RTP clock's difference (90 kHz for video),
+  // within 10 s. For frame_ms only: latency statistics use reported times.
+  #captureFromNeighbour(md) {
+    if (!md || md.rtpTimestamp === undefined || !this.#captureByRtp.size) return undefined;
+    let ref = null;
+    for (const e of this.#captureByRtp) ref = e; // insertion order: the last is the newest
+    let d = (md.rtpTimestamp - ref[0]) >>> 0;
+    if (d >= 2 ** 31) d -= 2 ** 32;
+    if (Math.abs(d) > 90 * 10000) return undefined;
+    return ref[1] + d / 90;
+  }
+
   // Latency of the frame being shown. The frame's abs-capture-time is found
   // through its RTP timestamp: getSynchronizationSources() reports the
   // capture time of the last frame handed to the track, so each callback
@@ -167,12 +181,13 @@ export class Player extends EventTarget {
       while (this.#captureByRtp.size > 64) this.#captureByRtp.delete(this.#captureByRtp.keys().next().value);
     }
     const captureNtpMs = md && md.rtpTimestamp !== undefined ? this.#captureByRtp.get(md.rtpTimestamp) : undefined;
+    const frameNtpMs = captureNtpMs ?? this.#captureFromNeighbour(md);
     return {
       now,
       // The shown frame's capture time on the Unix clock (ms), the frame_ms
       // of annotations drawn on it; null without abs-capture-time.
-      captureUnixMs: typeof captureNtpMs === 'number' && captureNtpMs > NTP_UNIX_OFFSET_MS
-        ? Math.round(captureNtpMs - NTP_UNIX_OFFSET_MS) : null,
+      captureUnixMs: typeof frameNtpMs === 'number' && frameNtpMs > NTP_UNIX_OFFSET_MS
+        ? Math.round(frameNtpMs - NTP_UNIX_OFFSET_MS) : null,
       width: md ? md.width : 0,
       height: md ? md.height : 0,
       latencyMs: captureToDisplayMs(md, captureNtpMs, wallNowMs, perfNowMs),

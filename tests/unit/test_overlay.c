@@ -5,7 +5,8 @@
  * an ellipse, a freehand stroke, a pointer and the frozen banner, with the
  * dark outline next to the colour; nothing drawn for an empty list; and the
  * time to draw a handful of marks on a 640x480 frame (the issue's budget is
- * 1 ms; the median is asserted, the mean and worst printed). */
+ * 1 ms; the median is asserted in the plain build, the mean and worst
+ * printed). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -288,7 +289,13 @@ static void test_draw_time(void **state)
            "mean %.1f us, p95 %.1f us, max %.1f us\n",
            l->n_items, RUNS, ns[RUNS / 2] / 1e3, sum / RUNS / 1e3, ns[RUNS * 95 / 100] / 1e3,
            ns[RUNS - 1] / 1e3);
+#if defined(__SANITIZE_ADDRESS__)
+    /* Sanitizers slow every allocation and memory access (about 15x here):
+     * the 1 ms budget is for the plain build; this only catches a runaway. */
+    assert_true(ns[RUNS / 2] < 30000000);
+#else
     assert_true(ns[RUNS / 2] < 1000000);
+#endif
     frame_free(&f);
     tsn_overlay_unref(l);
     tsn_annot_state_free(s);
@@ -301,5 +308,16 @@ int main(void)
         cmocka_unit_test(test_draw_marks),   cmocka_unit_test(test_draw_pointers_banner),
         cmocka_unit_test(test_draw_nothing), cmocka_unit_test(test_draw_time),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    cairo_debug_reset_static_data(); /* cairo's font caches, for LeakSanitizer */
+    return failed;
+}
+
+/* fontconfig keeps its configuration for the life of the process (only
+ * FcFini frees it, which cairo never calls): not a leak of ours. Inert
+ * without sanitizers. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
 }

@@ -1,7 +1,9 @@
 /* tsn-annot-clients converge: N clinicians in one fresh room send seeded,
  * interleaved, valid annotation messages at once (every op, freehands up to
  * 2000 points, pointers), below the relay's rate limits. When every sender
- * has its replies, each client must have seen the sequence 1..K (K = the
+ * has its replies, client 0 draws, deletes, draws, undoes and draws once
+ * more in the quiet room (so a delete and an undo are accepted whatever the
+ * races did). Then each client must have seen the sequence 1..K (K = the
  * events accepted over all senders) without a gap, all in the same order
  * (a hash of the (seq, op, from) stream), and hold byte-identical state
  * dumps; then a late joiner loads the snapshot and must hold the same.
@@ -28,6 +30,7 @@
 #define SETTLE_TIMEOUT_US (20LL * 1000 * 1000)
 #define CHAT_GAP_US       (520 * 1000) /* chat limit: 2/s, bursts of 10 */
 #define FREEHAND_MAX      2000
+#define TAIL_TIMEOUT_US   (5LL * 1000 * 1000)
 
 struct cclient {
     struct conv *cv;
@@ -46,6 +49,7 @@ struct cclient {
     long gaps;                    /* events whose seq was not the previous one + 1 */
     long op_seen[TSN_AGEN_N_OPS]; /* ops in the event stream, by name */
     int64_t next_send_us, last_chat_us;
+    int64_t own_seq; /* the seq of this client's last accepted event */
 };
 
 struct conv {
@@ -103,6 +107,7 @@ static void on_event(struct cclient *c, json_t *o, const char *text, size_t len)
     if (id && from && strcmp(from, tsn_anet_sub(c->conn)) == 0) {
         c->replies++;
         c->accepted++;
+        c->own_seq = seq;
     } else if (id) {
         note_bad(c, "another client's event carries an id%s (seq %lld)", "", (long long)seq);
     }
@@ -229,6 +234,54 @@ static int settled(void *user)
         if (cv->c[i].last_seq < cv->target_seq && !cv->c[i].bad[0])
             return 0;
     return 1;
+}
+
+struct tail_wait {
+    struct cclient *c;
+    long replies;
+};
+
+static int tail_replied(void *user)
+{
+    struct tail_wait *w = user;
+    return w->c->replies > w->replies || w->c->bad[0];
+}
+
+/* Sends one message from c in a quiet room and waits for its reply, which
+ * must be the event. Returns the event's seq, or -1. */
+static int64_t tail_step(struct conv *cv, struct cclient *c, char *msg, const char *what)
+{
+    struct tail_wait w = {c, c->replies};
+    long accepted = c->accepted;
+    if (!msg || tsn_anet_send_str(c->conn, msg, 0) != 0) {
+        free(msg);
+        note_bad(c, "cannot send the tail's %s%s", what, "");
+        return -1;
+    }
+    free(msg);
+    c->sent++;
+    c->sent_seq++;
+    if (tsn_anet_run(cv->net, tsn_anet_now_us() + TAIL_TIMEOUT_US, tail_replied, &w) != 0 ||
+        c->accepted == accepted) {
+        note_bad(c, "the tail's %s was not accepted%s", what, "");
+        return -1;
+    }
+    return c->own_seq;
+}
+
+/* After the concurrent part, in a quiet room: a delete and an undo that
+ * cannot lose a race, so every run has both accepted (under load, most
+ * random deletes meet a mark already deleted or cleared: 404). */
+static void tail(struct conv *cv)
+{
+    struct cclient *c = &cv->c[0];
+    long id = c->sent_seq + 1;
+    int64_t mark = tail_step(cv, c, tsn_agen_draw(tsn_agen_item(&c->rng, "arrow", 2), id), "draw");
+    if (mark > 0)
+        tail_step(cv, c, tsn_agen_delete(mark, id + 1), "delete");
+    tail_step(cv, c, tsn_agen_draw(tsn_agen_item(&c->rng, "ellipse", 2), id + 2), "draw");
+    tail_step(cv, c, tsn_agen_simple("undo", id + 3), "undo");
+    tail_step(cv, c, tsn_agen_draw(tsn_agen_item(&c->rng, "text", 1), id + 4), "draw");
 }
 
 /* Opens the late joiner (index o->clients) and waits for its snapshot. */
@@ -370,6 +423,7 @@ int tsn_annot_converge(const struct tsn_aopts *o)
     int64_t send_budget_us = (int64_t)((double)o->events / o->rate_hz * 1.5e6) + SETTLE_TIMEOUT_US;
     if (tsn_anet_run(cv.net, t0 + send_budget_us, send_step, &cv) != 0)
         fprintf(stderr, "tsn-annot-clients: the replies did not all come in time\n");
+    tail(&cv);
     /* 3: everyone has seen the last seq. */
     for (int i = 0; i < o->clients; i++)
         cv.target_seq += cv.c[i].accepted;

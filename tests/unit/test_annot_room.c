@@ -558,6 +558,30 @@ static void test_ellipse(void **state)
     fixture_free(&f);
 }
 
+/* A text mark has one point: with metadata present nothing may be measured
+ * (or read) past it. Under ASan this reads past the request's points if the
+ * room measures every kind (relay/annot_room.c, mark_json). */
+static void test_text_mark_with_metadata(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    tsn_annot_rooms_join(f.rs, "r", "a", T0);
+    struct tsn_stream_meta meta = meta_640x480();
+    f.meta = &meta;
+    json_t *ev = must(&f, "a",
+                      "{\"type\":\"draw\",\"item\":{\"kind\":\"text\",\"points\":[[0.9,0.9]],"
+                      "\"text\":\"measure nothing\"}}");
+    json_t *mark = json_object_get(ev, "item");
+    assert_string_equal(sval(mark, "text"), "measure nothing");
+    assert_null(json_object_get(mark, "mm"));
+    assert_null(json_object_get(mark, "rx_mm"));
+    assert_int_equal(json_object_size(mark), 8);
+    json_decref(ev);
+    assert_client_matches(&f);
+    fixture_free(&f);
+}
+
 static void test_undo_own_newest(void **state)
 {
     (void)state;
@@ -1011,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_caliper_mm),
         cmocka_unit_test(test_no_mm_without_metadata),
         cmocka_unit_test(test_ellipse),
+        cmocka_unit_test(test_text_mark_with_metadata),
         cmocka_unit_test(test_undo_own_newest),
         cmocka_unit_test(test_delete_and_clear),
         cmocka_unit_test(test_chat_freeze_bookmark_events),

@@ -456,11 +456,9 @@ run(async (checks, { context }) => {
   await waitState(B, 'the arrow deleted on B', (st) => !st.items.some((m) => m.id === victim.id));
   checks.ok(true, 'delete: a click on one of A\'s arrows removes it on B');
 
-  await A.click('#chat-input');
-  await A.keyboard.type('Can you angle the probe medially?');
-  await A.keyboard.press('Enter');
-  await B.click('#chat-input');
-  await B.keyboard.type('Angling now.');
+  await A.fill('#chat-input', 'Can you angle the probe medially?');
+  await A.press('#chat-input', 'Enter');
+  await B.fill('#chat-input', 'Angling now.');
   await B.click('#chat-form button[type="submit"]');
   await waitFor('both chat messages on A and B', async () => {
     const ta = await text(A, '#chat-list');

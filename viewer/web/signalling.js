@@ -27,7 +27,7 @@ export function relayWsUrl(loc = window.location) {
 export class Signalling extends EventTarget {
   #ws = null;
   #nextId = 1;
-  #pending = new Map(); // id -> {resolve, reject}
+  #pending = new Map(); // id -> {type, resolve, reject}
   #pingTimer = 0;
   #closed = false;
 
@@ -81,6 +81,7 @@ export class Signalling extends EventTarget {
         reject(new SignallingError(0, `no reply to ${msg.type} within ${timeoutMs / 1000} s`, msg.type));
       }, timeoutMs);
       this.#pending.set(id, {
+        type: msg.type,
         resolve: (m) => { clearTimeout(timer); resolve(m); },
         reject: (e) => { clearTimeout(timer); reject(e); },
       });
@@ -145,8 +146,10 @@ export class Signalling extends EventTarget {
     }
     if (!m || typeof m !== 'object' || typeof m.type !== 'string') return;
     if (m.type === 'event') this.dispatchEvent(new CustomEvent('push', { detail: m }));
-    if (Number.isInteger(m.id) && this.#pending.has(m.id)) {
-      const p = this.#pending.get(m.id);
+    // An event answers only the request of the same op (draw, chat…): an
+    // id on someone else's event is never taken for a reply to ours.
+    const p = Number.isInteger(m.id) ? this.#pending.get(m.id) : undefined;
+    if (p && (m.type !== 'event' || m.op === p.type)) {
       this.#pending.delete(m.id);
       if (m.type === 'error') p.reject(new SignallingError(m.code, m.reason, m.ref));
       else p.resolve(m);

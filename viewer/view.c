@@ -613,8 +613,14 @@ static gboolean on_signal(gpointer data)
 
 static gpointer warm_up_thread(gpointer data)
 {
-    tsn_view_decode_warm_up();
+    tsn_view_decode_warm_up(GPOINTER_TO_INT(data));
     return NULL;
+}
+
+/* Whether frames get the annotation overlay: a window, or RGB dumps. */
+static int draws_overlay(const struct tsn_view_opts *o)
+{
+    return !o->no_annotations && (!o->headless || (o->dump_dir != NULL && !o->dump_gray));
 }
 
 static int setup(struct tsn_view *v, char *why, size_t why_len)
@@ -654,7 +660,8 @@ int tsn_view_run(const struct tsn_view_opts *opts, const char *token)
         v.local_ips[0] = "127.0.0.1"; /* keep ICE on loopback: nothing leaves the machine */
     tsn_backoff_init(&v.backoff, BACKOFF_MIN_MS, BACKOFF_MAX_MS,
                      (uint32_t)g_get_real_time() ^ (uint32_t)getpid());
-    GThread *warm_up = g_thread_new("tsn-warm-up", warm_up_thread, NULL);
+    GThread *warm_up =
+        g_thread_new("tsn-warm-up", warm_up_thread, GINT_TO_POINTER(draws_overlay(opts)));
     v.loop = g_main_loop_new(NULL, FALSE);
     v.sigint_watch = g_unix_signal_add(SIGINT, on_signal, &v);
     v.sigterm_watch = g_unix_signal_add(SIGTERM, on_signal, &v);

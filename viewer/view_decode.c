@@ -109,7 +109,7 @@ int tsn_view_decode_check(int window, int dump, int overlay, char *why, size_t w
     return 0;
 }
 
-void tsn_view_decode_warm_up(void)
+void tsn_view_decode_warm_up(int overlay)
 {
     /* In the order the first connection needs them: the first dtlsdec makes
      * the process's DTLS certificate (an RSA key, about half a second),
@@ -120,13 +120,15 @@ void tsn_view_decode_warm_up(void)
         "dtlsdec",      "dtlssrtpdec", "dtlssrtpenc",  "webrtcbin",       "nicesrc",
         "nicesink",     "rtpbin",      "rtpstorage",   "rtpjitterbuffer", "rtprtxreceive",
         "rtph264depay", "avdec_h264",  "videoconvert", "queue",           "fakesink",
-        "appsink",      "tee",         "rtpvp8depay",  "vp8dec",          "cairooverlay"};
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-        GstElement *el = gst_element_factory_make(names[i], NULL);
+        "appsink",      "tee",         "rtpvp8depay",  "vp8dec"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names) + (overlay ? 1 : 0); i++) {
+        GstElement *el =
+            gst_element_factory_make(i < G_N_ELEMENTS(names) ? names[i] : "cairooverlay", NULL);
         if (el)
             gst_object_unref(gst_object_ref_sink(el));
     }
-    tsn_overlay_warm_up();
+    if (overlay)
+        tsn_overlay_warm_up();
 }
 
 /* ---- measurements (streaming threads) ---- */

@@ -40,9 +40,10 @@ int tsn_view_decode_check(int window, int dump, int overlay, char *why, size_t w
 
 /* Loads those plugins and makes the process's DTLS certificate, which would
  * otherwise cost about a second at the first connection (libav, nice, the
- * RSA key). Blocking; thread-safe: the session runs it on a thread of its
+ * RSA key); with `overlay`, also cairooverlay and the fonts the annotation
+ * labels use. Blocking; thread-safe: the session runs it on a thread of its
  * own while it connects. */
-void tsn_view_decode_warm_up(void);
+void tsn_view_decode_warm_up(int overlay);
 
 /* Builds the chain for `src` (a webrtcbin source pad), adds it to `pipeline`
  * and links it. `cfg` is copied. Writes the codec name ("H264", "VP8") to

@@ -321,5 +321,7 @@ char *tsn_sig_pointer(const char *from, const char *color, const struct tsn_anno
 
 char *tsn_sig_dump(const json_t *o, int64_t id)
 {
-    return dump(json_incref((json_t *)o), id);
+    /* A shallow copy takes the id, so the caller's object (sent to the rest
+     * of the room next) never carries the sender's id. */
+    return dump(id >= 0 ? json_copy((json_t *)o) : json_incref((json_t *)o), id);
 }

@@ -70,8 +70,19 @@ static void check_fields(const struct tsn_sig_msg *m)
 {
     int wants_token = m->type == TSN_SIG_JOIN;
     int wants_sdp = m->type == TSN_SIG_PUBLISH || m->type == TSN_SIG_SUBSCRIBE;
-    if (m->type < TSN_SIG_JOIN || m->type > TSN_SIG_STREAM)
+    if (m->type < TSN_SIG_JOIN || m->type > TSN_SIG_POINTER)
         abort();
+    /* Annotation messages: the op matches, coordinates are in range;
+     * fuzz_annot_request checks their members in depth. */
+    if (m->type >= TSN_SIG_DRAW) {
+        if (m->annot.op != (enum tsn_annot_op)(m->type - TSN_SIG_DRAW + TSN_ANNOT_DRAW))
+            abort();
+        for (size_t i = 0; i < 2 * m->annot.n_points; i++)
+            if (!(m->annot.xy[i] >= 0.0 && m->annot.xy[i] <= 1.0))
+                abort();
+    } else if (m->annot.op) {
+        abort();
+    }
     if (m->type == TSN_SIG_STREAM ? !m->has_stream : m->type != TSN_SIG_PUBLISH && m->has_stream)
         abort();
     if (m->has_stream)
@@ -96,6 +107,8 @@ static void check_fields(const struct tsn_sig_msg *m)
 /* Writes the message back as JSON and parses it again: same message. */
 static void check_reparse(const struct tsn_sig_msg *m)
 {
+    if (m->type >= TSN_SIG_DRAW)
+        return; /* their members are re-checked by fuzz_annot_request */
     json_t *o = json_pack("{s:s}", "type", tsn_sig_type_name(m->type));
     if (!o)
         abort();

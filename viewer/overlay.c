@@ -44,6 +44,18 @@ static size_t min_points(enum tsn_overlay_kind k)
     return k == TSN_OVERLAY_TEXT ? 1 : 2;
 }
 
+void tsn_overlay_copy_text(char *dst, size_t dst_len, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= dst_len) {
+        n = dst_len - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+            n--; /* src[n] continues a character: cut before that character */
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 int32_t tsn_overlay_parse_color(const char *s)
 {
     if (!s || s[0] != '#' || strlen(s) != 7)
@@ -357,9 +369,13 @@ static void draw_item(cairo_t *cr, const struct geom *g, const struct tsn_overla
     }
 }
 
+/* The name first: a long one pushed left by the picture's edge must not
+ * cover the dot. */
 static void draw_pointer(cairo_t *cr, const struct geom *g, const struct tsn_overlay_pointer *p)
 {
     double x = p->x * g->w, y = p->y * g->h, r = fmax(4.0, 6.0 * g->scale);
+    if (p->name[0])
+        draw_text(cr, g, x + r + 3, y - g->font * 0.6, p->name, p->rgb, g->font * 0.85, 0);
     cairo_new_sub_path(cr);
     cairo_arc(cr, x, y, r, 0, 2 * M_PI);
     set_rgb(cr, p->rgb);
@@ -367,8 +383,6 @@ static void draw_pointer(cairo_t *cr, const struct geom *g, const struct tsn_ove
     set_dark(cr);
     cairo_set_line_width(cr, 2 * g->edge);
     cairo_stroke(cr);
-    if (p->name[0])
-        draw_text(cr, g, x + r + 3, y - g->font * 0.6, p->name, p->rgb, g->font * 0.85, 0);
 }
 
 static void draw_banner(cairo_t *cr, const struct geom *g, const char *text)

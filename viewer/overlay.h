@@ -66,6 +66,10 @@ struct tsn_overlay_list *tsn_overlay_build(const struct tsn_annot_state *s);
 struct tsn_overlay_list *tsn_overlay_ref(struct tsn_overlay_list *l);
 void tsn_overlay_unref(struct tsn_overlay_list *l);
 
+/* Copies UTF-8 `src` into dst (dst_len > 0), cut at a character boundary
+ * when it does not fit, so cairo never gets half a character. */
+void tsn_overlay_copy_text(char *dst, size_t dst_len, const char *src);
+
 /* "#rrggbb" (either case) to 0xRRGGBB; -1 when it is not such a string. */
 int32_t tsn_overlay_parse_color(const char *s);
 

@@ -84,8 +84,10 @@ static void publish(struct tsn_view_annot *a)
     struct tsn_overlay_list *fresh = tsn_overlay_build(a->state);
     const char *by = tsn_annot_state_frozen_by(a->state);
     char banner[BANNER_LEN] = "";
-    if (by)
-        snprintf(banner, sizeof banner, "FROZEN by %s", by);
+    if (by) {
+        strcpy(banner, "FROZEN by ");
+        tsn_overlay_copy_text(banner + strlen(banner), sizeof banner - strlen(banner), by);
+    }
     pthread_mutex_lock(&a->lock);
     struct tsn_overlay_list *old = NULL;
     if (fresh) {
@@ -191,19 +193,22 @@ static int on_pointer(struct tsn_view_annot *a, const json_t *msg, int64_t now_u
     const char *from = json_string_value(json_object_get(msg, "from"));
     int hide = json_is_true(json_object_get(msg, "hide"));
     const json_t *x = json_object_get(msg, "x"), *y = json_object_get(msg, "y");
-    if (!from || !from[0] || strlen(from) >= TSN_OVERLAY_NAME_LEN ||
-        (!hide && (!finite01(x) || !finite01(y)))) {
+    if (!from || !from[0] || (!hide && (!finite01(x) || !finite01(y)))) {
         note_bad(a, conn_id, "pointer", "it needs a from and x, y from 0 to 1 (or hide)");
         return -EBADMSG;
     }
     a->pointer_msgs++;
+    /* The name drawn is also the slot's key: a long sub is cut the same way
+     * every time. */
+    char name[TSN_OVERLAY_NAME_LEN];
+    tsn_overlay_copy_text(name, sizeof name, from);
     int32_t rgb = tsn_overlay_parse_color(json_string_value(json_object_get(msg, "color")));
     pthread_mutex_lock(&a->lock);
-    struct pointer_slot *s = slot_for(a, from, now_us);
+    struct pointer_slot *s = slot_for(a, name, now_us);
     if (hide) {
         memset(s, 0, sizeof *s);
     } else {
-        snprintf(s->p.name, sizeof s->p.name, "%s", from);
+        memcpy(s->p.name, name, sizeof name);
         s->p.x = (float)json_number_value(x);
         s->p.y = (float)json_number_value(y);
         s->p.rgb = rgb < 0 ? 0xffffffu : (uint32_t)rgb;

@@ -122,6 +122,25 @@ static void test_parse_color(void **state)
     assert_int_equal(tsn_overlay_parse_color(NULL), -1);
 }
 
+static void test_copy_text(void **state)
+{
+    char buf[6];
+    tsn_overlay_copy_text(buf, sizeof buf, "abc");
+    assert_string_equal(buf, "abc");
+    tsn_overlay_copy_text(buf, sizeof buf, "abcdefgh");
+    assert_string_equal(buf, "abcde");
+    /* "abcd" + "\xc3\xa9" (é): 6 bytes, room for 5: the é goes whole. */
+    tsn_overlay_copy_text(buf, sizeof buf, "abcd\xc3\xa9");
+    assert_string_equal(buf, "abcd");
+    /* "ab" + "\xe2\x82\xac" (€) + "x": the euro fits exactly. */
+    tsn_overlay_copy_text(buf, sizeof buf, "ab\xe2\x82\xacx");
+    assert_string_equal(buf, "ab\xe2\x82\xac");
+    tsn_overlay_copy_text(buf, sizeof buf, "a\xe2\x82\xac\xe2\x82\xac");
+    assert_string_equal(buf, "a\xe2\x82\xac");
+    tsn_overlay_copy_text(buf, 1, "abc");
+    assert_string_equal(buf, "");
+}
+
 static const char *const all_kinds =
     "[{\"id\":1,\"kind\":\"arrow\",\"by\":\"a\",\"color\":\"#ff00ff\","
     "\"points\":[[0.1,0.5],[0.9,0.5]]},"
@@ -304,9 +323,13 @@ static void test_draw_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_color),  cmocka_unit_test(test_build),
-        cmocka_unit_test(test_draw_marks),   cmocka_unit_test(test_draw_pointers_banner),
-        cmocka_unit_test(test_draw_nothing), cmocka_unit_test(test_draw_time),
+        cmocka_unit_test(test_parse_color),
+        cmocka_unit_test(test_copy_text),
+        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_draw_marks),
+        cmocka_unit_test(test_draw_pointers_banner),
+        cmocka_unit_test(test_draw_nothing),
+        cmocka_unit_test(test_draw_time),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     cairo_debug_reset_static_data(); /* cairo's font caches, for LeakSanitizer */

@@ -205,6 +205,19 @@ static void test_pointers(void **state)
     tsn_view_annot_reset_pointers(a);
     assert_int_equal(drawn_px(a, 21 * SEC, 160, 60), GREY);
     assert_int_equal(counts(a).pointers, 6);
+    /* A sub longer than a name slot: drawn, and its next pointer moves it. */
+    const char *long1 =
+        "{\"type\":\"pointer\",\"from\":\"dr-0123456789012345678901234567890123456789"
+        "0123456789\",\"color\":\"#0000ff\",\"x\":0.25,\"y\":0.25,\"time\":1}";
+    const char *long2 =
+        "{\"type\":\"pointer\",\"from\":\"dr-0123456789012345678901234567890123456789"
+        "0123456789\",\"color\":\"#0000ff\",\"x\":0.75,\"y\":0.75,\"time\":2}";
+    assert_int_equal(handle(a, long1, 22 * SEC), 1);
+    assert_int_equal(drawn_px(a, 22 * SEC, 80, 60), 0x0000ff);
+    assert_int_equal(handle(a, long2, 22 * SEC), 1);
+    assert_int_equal(drawn_px(a, 22 * SEC, 80, 60), GREY);
+    assert_int_equal(drawn_px(a, 22 * SEC, 240, 180), 0x0000ff);
+    tsn_view_annot_reset_pointers(a);
     /* More participants than slots: the stalest make room, nothing breaks. */
     for (int i = 0; i < TSN_VIEW_ANNOT_MAX_POINTERS + 5; i++) {
         char msg[160];

@@ -49,7 +49,9 @@ int tsn_annot_state_load(struct tsn_annot_state *s, const json_t *snapshot, char
 int tsn_annot_state_handle(struct tsn_annot_state *s, const char *text, size_t len, char *why,
                            size_t why_len);
 
-/* The state as an "annotations" message (a new reference; NULL on OOM). */
+/* The state as an "annotations" message (a new reference; NULL on OOM).
+ * It shares the state's arrays: dump or json_deep_copy it before the state
+ * changes again. */
 json_t *tsn_annot_state_snapshot(const struct tsn_annot_state *s);
 /* The same as malloc'd text in TSN_ANNOT_JSON_FLAGS with sorted keys:
  * equal states give equal text. */

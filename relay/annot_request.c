@@ -35,7 +35,7 @@ const char *tsn_annot_op_name(enum tsn_annot_op op)
 
 double tsn_annot_round(double v)
 {
-    return round(v * 1e5) / 1e5;
+    return round(v * 1e5) / 1e5 + 0.0; /* + 0.0 folds -0 to 0 */
 }
 
 void tsn_annot_req_clear(struct tsn_annot_req *r)

@@ -220,8 +220,9 @@ static json_t *mark_json(const struct room *r, const struct tsn_annot_req *req,
                   points_json(req), "time", (json_int_t)ctx->now_ms, "media", media);
     if (!mark)
         return NULL;
-    double dx, dy;
-    int measured = tsn_annot_measure(ctx->meta, req->xy, &dx, &dy) == 0;
+    double dx = 0, dy = 0;
+    int measurable = req->kind == TSN_ANNOT_CALIPER || req->kind == TSN_ANNOT_ELLIPSE;
+    int measured = measurable && tsn_annot_measure(ctx->meta, req->xy, &dx, &dy) == 0;
     int rc = 0;
     if (req->kind == TSN_ANNOT_TEXT)
         rc = json_object_set_new(mark, "text", json_string(req->text));

@@ -10,7 +10,8 @@ int tsn_rate_take(struct tsn_rate *r, double per_s, double burst, uint64_t now_u
         if (r->tokens > burst)
             r->tokens = burst;
     }
-    r->last_us = now_us;
+    if (now_us > r->last_us)
+        r->last_us = now_us; /* a clock step back refills nothing, later or now */
     if (r->tokens < 1.0)
         return 0;
     r->tokens -= 1.0;

@@ -40,6 +40,7 @@ token() { # ROLE SUB
 umask 077
 token capture bedside >"$DATA/capture.token"
 token clinician dr-remote >"$DATA/clinician.token"
+token clinician dr-second >"$DATA/clinician2.token"
 token observer student >"$DATA/observer.token"
 
 "$BIN/telesono-capture" --relay "https://127.0.0.1:$PORT" --token-file "$DATA/capture.token" \
@@ -50,12 +51,16 @@ cat >&2 <<HINT
 
 Telesono demo is running: relay https://127.0.0.1:$PORT, room "$ROOM", phantom capture
 640x480@30 (H.264). Certificate: $DATA/cert.pem${fp:+ (SHA-256 $fp; pin it with --fingerprint)}
-Tokens (valid $((TTL / 3600)) h) are in $DATA: clinician.token, observer.token, capture.token.
+Tokens (valid $((TTL / 3600)) h) are in $DATA: clinician.token, clinician2.token,
+observer.token, capture.token.
 
 Watch in a browser (the link carries the clinician token in its fragment, which never
 reaches the server; accept the self-signed certificate once):
   https://127.0.0.1:$PORT/#room=$ROOM&token=$(cat "$DATA/clinician.token")
-Watch in a window:
+Annotate together: open this second clinician's link in another window, draw in one
+(arrow, caliper in mm, text, ...) and watch it appear in the other and in telesono-view:
+  https://127.0.0.1:$PORT/#room=$ROOM&token=$(cat "$DATA/clinician2.token")
+Watch in a window (the bedside display: it draws the room's annotations over the video):
   $BIN/telesono-view --relay https://127.0.0.1:$PORT --token-file $DATA/clinician.token \\
       --ca $DATA/cert.pem
 Or headless, with statistics and latency:

@@ -188,9 +188,11 @@ static json_t *media_json(const struct tsn_annot_ctx *ctx, const struct tsn_anno
     json_t *o = json_pack("{s:I}", "rtp_ts", (json_int_t)f->rtp_ts);
     if (o && f->has_capture_ms) {
         int64_t ms = f->capture_ms;
-        if (req->has_frame_ms && req->frame_ms <= ms &&
+        /* A browser rounds capture times to the nearest ms where the relay
+         * truncates: 1 ms newer is the newest frame itself. */
+        if (req->has_frame_ms && req->frame_ms <= ms + 1 &&
             req->frame_ms >= ms - TSN_ANNOT_FRAME_WINDOW_MS)
-            ms = req->frame_ms;
+            ms = req->frame_ms <= ms ? req->frame_ms : ms;
         json_object_set_new(o, "capture_ms", json_integer(ms));
     }
     return o;

@@ -301,6 +301,7 @@ static void on_datagram(struct tsn_media *m, uint8_t *buf, size_t len, const str
             tsn_metric_drop(m->metrics, TSN_DROP_SRTP);
             return;
         }
+        p->last_consent_us = m->now_us; /* see below */
         tsn_room_on_rtcp(m, p, buf, n);
         return;
     }
@@ -313,6 +314,12 @@ static void on_datagram(struct tsn_media *m, uint8_t *buf, size_t len, const str
         tsn_metric_drop(m->metrics, TSN_DROP_SRTP);
         return;
     }
+    /* Authenticated SRTP/SRTCP from the peer's own address proves it is
+     * alive and holds the DTLS keys: it keeps consent like a STUN check.
+     * libnice (webrtcbin: capture, view, WHIP/WHEP tools) sends only
+     * binding indications after connecting, which prove nothing, so without
+     * this its sessions were dropped every consent timeout (30 s). */
+    p->last_consent_us = m->now_us;
     tsn_room_on_rtp(m, p, buf, n);
 }
 

@@ -232,11 +232,12 @@ static void stroke_outlined(cairo_t *cr, const struct geom *g, uint32_t rgb)
     cairo_stroke(cr);
 }
 
-/* Text with its top-left corner (or, with `centred`, its top centre) near
- * (x, y), kept inside the picture, on a dark box. (Outlining the glyphs
- * instead costs ~0.2 ms per label.) */
-static void draw_text(cairo_t *cr, const struct geom *g, double x, double y, const char *text,
-                      uint32_t rgb, double size, int centred)
+/* Text on a dark box placed on a side of the anchor (x, y): (sx, sy) from
+ * -1 to 1 per axis, -1 the box ends at the anchor (left of / above it), 1
+ * it starts there, 0 it is centred on it; kept inside the picture.
+ * (Outlining the glyphs instead of a box costs ~0.2 ms per label.) */
+static void draw_text(cairo_t *cr, const struct geom *g, double x, double y, double sx, double sy,
+                      const char *text, uint32_t rgb, double size)
 {
     cairo_set_font_size(cr, size);
     cairo_font_extents_t fe;
@@ -244,15 +245,15 @@ static void draw_text(cairo_t *cr, const struct geom *g, double x, double y, con
     cairo_font_extents(cr, &fe);
     cairo_text_extents(cr, text, &te);
     double pad = fmax(1.0, size / 8.0);
-    if (centred)
-        x -= te.x_advance / 2;
-    x = fmax(pad, fmin(x, g->w - te.x_advance - pad));
-    y = fmax(pad, fmin(y, g->h - fe.height - pad));
-    cairo_rectangle(cr, x - pad, y - pad, te.x_advance + 2 * pad, fe.height + 2 * pad);
+    double tw = te.x_advance + 2 * pad, th = fe.height + 2 * pad;
+    double bx = x + (sx - 1) * tw / 2, by = y + (sy - 1) * th / 2; /* the box's corner */
+    bx = fmax(0, fmin(bx, g->w - tw));
+    by = fmax(0, fmin(by, g->h - th));
+    cairo_rectangle(cr, bx, by, tw, th);
     cairo_set_source_rgba(cr, 0, 0, 0, LABEL_BOX_ALPHA);
     cairo_fill(cr);
     set_rgb(cr, rgb);
-    cairo_move_to(cr, x, y + fe.ascent);
+    cairo_move_to(cr, bx + pad, by + pad + fe.ascent);
     cairo_show_text(cr, text);
 }
 
@@ -315,10 +316,10 @@ static void draw_caliper(cairo_t *cr, const struct geom *g, double x0, double y0
     cairo_move_to(cr, x1 - nx * tick, y1 - ny * tick);
     cairo_line_to(cr, x1 + nx * tick, y1 + ny * tick);
     stroke_outlined(cr, g, rgb);
-    if (label) {
-        double mx = (x0 + x1) / 2 + nx * (tick + 2), my = (y0 + y1) / 2 + ny * (tick + 2);
-        draw_text(cr, g, mx, my - g->font * 1.2, label, rgb, g->font, 1);
-    }
+    /* The label beside the middle, on the normal's side, clear of the ticks. */
+    if (label)
+        draw_text(cr, g, (x0 + x1) / 2 + nx * (tick + 2), (y0 + y1) / 2 + ny * (tick + 2), nx, ny,
+                  label, rgb, g->font);
 }
 
 static void draw_ellipse(cairo_t *cr, const struct geom *g, double cx, double cy, double px,
@@ -333,7 +334,7 @@ static void draw_ellipse(cairo_t *cr, const struct geom *g, double cx, double cy
     cairo_restore(cr); /* the path stays; the line width is in pixels again */
     stroke_outlined(cr, g, rgb);
     if (label)
-        draw_text(cr, g, cx + rx + g->lw + 4, cy - g->font / 2, label, rgb, g->font, 0);
+        draw_text(cr, g, cx + rx + g->lw + 4, cy, 1, 0, label, rgb, g->font);
 }
 
 static void draw_item(cairo_t *cr, const struct geom *g, const struct tsn_overlay_list *l,
@@ -364,7 +365,7 @@ static void draw_item(cairo_t *cr, const struct geom *g, const struct tsn_overla
         break;
     case TSN_OVERLAY_TEXT:
         if (it->label)
-            draw_text(cr, g, x0, y0, it->label, it->rgb, g->font * 1.25, 0);
+            draw_text(cr, g, x0, y0, 1, 1, it->label, it->rgb, g->font * 1.25);
         break;
     }
 }
@@ -375,7 +376,7 @@ static void draw_pointer(cairo_t *cr, const struct geom *g, const struct tsn_ove
 {
     double x = p->x * g->w, y = p->y * g->h, r = fmax(4.0, 6.0 * g->scale);
     if (p->name[0])
-        draw_text(cr, g, x + r + 3, y - g->font * 0.6, p->name, p->rgb, g->font * 0.85, 0);
+        draw_text(cr, g, x + r + 3, y, 1, 0, p->name, p->rgb, g->font * 0.85);
     cairo_new_sub_path(cr);
     cairo_arc(cr, x, y, r, 0, 2 * M_PI);
     set_rgb(cr, p->rgb);

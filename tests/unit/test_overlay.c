@@ -1,7 +1,8 @@
 /* Unit tests for viewer/overlay.c: colour parsing; render lists built from an
  * annotation state (kinds, colours, points, labels, marks that cannot be
  * drawn left out, reference counting); the pixels cairo draws on a grey
- * 640x480 frame for an arrow (shaft and head), a caliper (ticks and label),
+ * 640x480 frame for an arrow (shaft and head), a caliper (ticks and label,
+ * beside a vertical one),
  * an ellipse, a freehand stroke, a pointer and the frozen banner, with the
  * dark outline next to the colour; nothing drawn for an empty list; and the
  * time to draw a handful of marks on a 640x480 frame (the issue's budget is
@@ -240,6 +241,24 @@ static void test_draw_marks(void **state)
     tsn_annot_state_free(s);
 }
 
+/* A vertical caliper's label sits beside the line, not on it. */
+static void test_caliper_label_side(void **state)
+{
+    struct tsn_annot_state *s =
+        state_from("[{\"id\":1,\"kind\":\"caliper\",\"by\":\"a\",\"color\":\"#ff0000\","
+                   "\"points\":[[0.95,0.2],[0.95,0.6]],\"mm\":30}]");
+    struct tsn_overlay_list *l = tsn_overlay_build(s);
+    struct frame f = frame_new();
+    tsn_overlay_draw(f.cr, W, H, l, NULL, 0, NULL);
+    for (int y = 100; y <= 284; y += 8)
+        assert_px(&f, 608, y, 0xff0000, 0);
+    assert_true(count_colour(&f, 480, 176, 597, 208, 0xff0000) > 20); /* "30.00 mm" */
+    assert_int_equal(count_colour(&f, 612, 176, 640, 208, 0xff0000), 0);
+    frame_free(&f);
+    tsn_overlay_unref(l);
+    tsn_annot_state_free(s);
+}
+
 static void test_draw_pointers_banner(void **state)
 {
     struct frame f = frame_new();
@@ -327,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_copy_text),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_draw_marks),
+        cmocka_unit_test(test_caliper_label_side),
         cmocka_unit_test(test_draw_pointers_banner),
         cmocka_unit_test(test_draw_nothing),
         cmocka_unit_test(test_draw_time),

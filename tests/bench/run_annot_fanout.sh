@@ -12,7 +12,7 @@
 # Environment (all optional):
 #   TSN_BUILD_DIR  where telesono-relay, telesono-token and tsn-annot-clients
 #                  are (default: ./build/release, then ./build, searched recursively)
-#   RUNS=1 RECEIVERS=100 SENDERS=4 EVENTS=200 INTERVAL_MS=20 WARMUP=20 POINTERS=200
+#   RUNS=1 RECEIVERS=100 SENDERS=4 EVENTS=200 INTERVAL_MS=20 WARMUP=20 POINTERS=200 PINGS=200
 #   FANOUT_ARGS    extra tsn-annot-clients options
 #   RELAY_ARGS     extra telesono-relay options
 #   RELAY_CPU, LOAD_CPU  pin the relay and the clients to CPU lists (taskset)
@@ -33,6 +33,7 @@ events="${EVENTS:-200}"
 interval_ms="${INTERVAL_MS:-20}"
 warmup="${WARMUP:-20}"
 pointers="${POINTERS:-200}"
+pings="${PINGS:-200}"
 room=bench-annot
 
 find_bin() {
@@ -124,7 +125,7 @@ for run in $(seq 1 "$runs"); do
     if ! ${LOAD_CPU:+taskset -c "$LOAD_CPU"} "$clients_bin" fanout \
         --url "wss://127.0.0.1:$http_port/ws" --tokens "$tmp/tokens" --receivers "$receivers" \
         --senders "$senders" --events "$events" --interval-ms "$interval_ms" --warmup "$warmup" \
-        --pointers "$pointers" --relay-pid "$relay_pid" ${FANOUT_ARGS:-} 2>"$tmp/fanout.log"; then
+        --pointers "$pointers" --pings "$pings" --relay-pid "$relay_pid" ${FANOUT_ARGS:-} 2>"$tmp/fanout.log"; then
         status=1
         echo "run_annot_fanout: run $run failed; its log:" >&2
         tail -n 20 "$tmp/fanout.log" >&2 || true

@@ -17,7 +17,7 @@
  *   fanout    lines 1..S: sender clinicians, then R receivers (observers).
  *             Options: --receivers R (100), --senders S (4), --events E (200),
  *             --interval-ms MS (20), --warmup W (20), --pointers P (0),
- *             --relay-pid PID.
+ *             --pings N (0), --relay-pid PID.
  *
  * --dump-dir DIR writes the differing state dumps there on a mismatch.
  * Every mode prints one JSON line on stdout and exits 0 when all its checks
@@ -95,6 +95,7 @@ static void usage(void)
                     "--tokens FILE\n"
                     "         [--clients N] [--events E] [--rate HZ] [--seed S] [--receivers R]\n"
                     "         [--senders S] [--interval-ms MS] [--warmup W] [--pointers P]\n"
+                    "         [--pings N]\n"
                     "         [--relay-pid PID] [--dump-dir DIR]\n");
 }
 
@@ -146,6 +147,7 @@ static int parse_args(int argc, char **argv, struct tsn_aopts *o, const char **t
                 {"--interval-ms", offsetof(struct tsn_aopts, interval_ms), 1, 10000},
                 {"--warmup", offsetof(struct tsn_aopts, warmup), 0, 10000},
                 {"--pointers", offsetof(struct tsn_aopts, pointers), 0, 9999},
+                {"--pings", offsetof(struct tsn_aopts, pings), 0, 100000},
             };
             size_t k;
             for (k = 0; k < sizeof ints / sizeof *ints; k++)

@@ -11,6 +11,9 @@
  * services the ready sockets (one thread): the figures are an upper bound
  * of what the relay adds. With --pointers P, P pointer messages (not
  * sequenced; the index is in x) follow from sender 0, every 30 ms or more.
+ * With --pings N, sender 0 first times N ping/pong round trips at the same
+ * interval: the floor of one TLS WebSocket round trip through the relay on
+ * this machine, with no fan-out, to read the other figures against.
  * Prints one JSON line. Fails (exit 1) when events are missing or refused. */
 #include "annot_modes.h"
 
@@ -55,7 +58,9 @@ struct fan {
     int64_t max_seq_cap;
     int pointer_phase;
     long next_ptr;
-    int64_t *ptx_us; /* by pointer index */
+    int64_t *ptx_us;                  /* by pointer index */
+    int64_t *ping_tx_us, *ping_rx_us; /* by ping index */
+    long next_ping;
     int64_t ptr_gap_us;
     char first_refusal[200];
 };
@@ -87,6 +92,10 @@ static void on_message(struct tsn_anet_conn *conn, const char *text, size_t len,
                 f->echo_us[k] = rx_us;
                 f->replies++;
             }
+        } else if (type && strcmp(type, "pong") == 0 && json_is_integer(id)) {
+            json_int_t k = json_integer_value(id);
+            if (k >= 0 && k < f->o->pings)
+                f->ping_rx_us[k] = rx_us;
         } else if (type && strcmp(type, "annotations") == 0) {
             p->snapshot_seen = 1;
         } else if (type && strcmp(type, "error") == 0) {
@@ -169,6 +178,25 @@ static int send_events(void *user)
     return 1;
 }
 
+#define PING_TAG_BASE (-1000000L) /* tags of pings: PING_TAG_BASE - index */
+
+static int send_pings(void *user)
+{
+    struct fan *f = user;
+    int64_t now = tsn_anet_now_us();
+    if (f->next_ping < f->o->pings && now >= f->next_us) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "{\"type\":\"ping\",\"id\":%ld}", f->next_ping);
+        if (tsn_anet_send_str(f->peers[0].conn, msg, PING_TAG_BASE - f->next_ping) != 0)
+            return 1;
+        f->next_ping++;
+        f->next_us += (int64_t)f->o->interval_ms * 1000;
+    }
+    if (f->next_ping < f->o->pings)
+        return 0;
+    return f->o->pings == 0 || f->ping_rx_us[f->o->pings - 1] || now > f->last_tx_us + 500 * 1000;
+}
+
 static int send_pointers(void *user)
 {
     struct fan *f = user;
@@ -191,7 +219,9 @@ static void on_sent(struct tsn_anet_conn *conn, long tag, int64_t tx_us)
     struct fan *f = p->f;
     if (tag >= 0 && tag < f->n_events)
         f->tx_us[tag] = tx_us;
-    else if (tag <= -2 && -2 - tag < f->o->pointers)
+    else if (tag <= PING_TAG_BASE && PING_TAG_BASE - tag < f->o->pings)
+        f->ping_tx_us[PING_TAG_BASE - tag] = tx_us;
+    else if (tag <= -2 && tag > PING_TAG_BASE && -2 - tag < f->o->pointers)
         f->ptx_us[-2 - tag] = tx_us;
     if (tag != -1)
         f->last_tx_us = tx_us;
@@ -243,7 +273,7 @@ static int report(struct fan *f, double setup_s, double wall_s, double cpu_self,
     const struct tsn_aopts *o = f->o;
     struct tsn_latency_stats *pairs = tsn_latency_stats_new(0), *last = tsn_latency_stats_new(0),
                              *first = tsn_latency_stats_new(0), *echo = tsn_latency_stats_new(0),
-                             *ptr = tsn_latency_stats_new(0);
+                             *ptr = tsn_latency_stats_new(0), *ping = tsn_latency_stats_new(0);
     long missing = 0, pmissing = 0;
     for (long k = o->warmup; k < f->n_events; k++) {
         int64_t seq = f->seq_of[k];
@@ -276,6 +306,9 @@ static int report(struct fan *f, double setup_s, double wall_s, double cpu_self,
             }
             tsn_latency_stats_add(ptr, (double)(f->peers[i].prx_us[k] - f->ptx_us[k]) / 1000.0);
         }
+    for (long k = 0; k < o->pings; k++)
+        if (f->ping_tx_us[k] && f->ping_rx_us[k])
+            tsn_latency_stats_add(ping, (double)(f->ping_rx_us[k] - f->ping_tx_us[k]) / 1000.0);
     double loadavg = -1;
     FILE *la = fopen("/proc/loadavg", "r");
     if (la) {
@@ -292,6 +325,8 @@ static int report(struct fan *f, double setup_s, double wall_s, double cpu_self,
     print_summary("last_receiver", last, 1);
     print_summary("first_receiver", first, 1);
     print_summary("sender_echo", echo, 1);
+    if (o->pings)
+        print_summary("ping_rtt", ping, 1);
     if (o->pointers) {
         printf(",\"pointers\":%d,\"pointer_missing_pairs\":%ld", o->pointers, pmissing);
         print_summary("pointer_send_to_receive", ptr, 1);
@@ -314,6 +349,7 @@ static int report(struct fan *f, double setup_s, double wall_s, double cpu_self,
     tsn_latency_stats_free(first);
     tsn_latency_stats_free(echo);
     tsn_latency_stats_free(ptr);
+    tsn_latency_stats_free(ping);
     return (missing > 0) + (f->refused > 0);
 }
 
@@ -329,8 +365,11 @@ static int setup(struct fan *f, const struct tsn_aopts *o)
     f->echo_us = calloc((size_t)f->n_events, sizeof *f->echo_us);
     f->seq_of = calloc((size_t)f->n_events, sizeof *f->seq_of);
     f->ptx_us = calloc((size_t)o->pointers + 1, sizeof *f->ptx_us);
+    f->ping_tx_us = calloc((size_t)o->pings + 1, sizeof *f->ping_tx_us);
+    f->ping_rx_us = calloc((size_t)o->pings + 1, sizeof *f->ping_rx_us);
     f->net = tsn_anet_new(o->url, &h, f);
-    if (!f->peers || !f->tx_us || !f->echo_us || !f->seq_of || !f->ptx_us || !f->net)
+    if (!f->peers || !f->tx_us || !f->echo_us || !f->seq_of || !f->ptx_us || !f->ping_tx_us ||
+        !f->ping_rx_us || !f->net)
         return -ENOMEM;
     for (int i = 0; i < f->n_peers; i++) {
         struct fpeer *p = &f->peers[i];
@@ -363,6 +402,8 @@ static void teardown(struct fan *f)
     free(f->echo_us);
     free(f->seq_of);
     free(f->ptx_us);
+    free(f->ping_tx_us);
+    free(f->ping_rx_us);
 }
 
 int tsn_annot_fanout(const struct tsn_aopts *o)
@@ -394,8 +435,13 @@ int tsn_annot_fanout(const struct tsn_aopts *o)
     int64_t t0 = tsn_anet_now_us();
     double cpu0 = cpu_s_self(), rcpu0 = o->relay_pid ? cpu_s_of(o->relay_pid) : -1;
     f.next_us = t0;
+    if (o->pings) {
+        tsn_anet_run(f.net, t0 + (int64_t)o->pings * o->interval_ms * 1000 + DRAIN_TIMEOUT_US,
+                     send_pings, &f);
+        f.next_us = tsn_anet_now_us();
+    }
     int64_t budget = (int64_t)f.n_events * o->interval_ms * 1000 + DRAIN_TIMEOUT_US;
-    if (tsn_anet_run(f.net, t0 + budget, send_events, &f) != 0)
+    if (tsn_anet_run(f.net, f.next_us + budget, send_events, &f) != 0)
         fprintf(stderr, "tsn-annot-clients: not every receiver got every event in time\n");
     if (o->pointers) {
         f.ptr_gap_us =

@@ -30,6 +30,7 @@ struct tsn_aopts {
     int interval_ms; /* between two events of the whole run */
     int warmup;      /* events sent before the measured ones */
     int pointers;    /* pointer messages measured after the events (0: none) */
+    int pings;       /* ping round trips measured before the events (0: none) */
     long relay_pid;  /* for the relay's CPU time over the run (0: not measured) */
 };
 

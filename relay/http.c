@@ -560,6 +560,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return tsn_ws_channel_receive(wsi, pss, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return tsn_ws_channel_writeable(wsi, pss);
+    case LWS_CALLBACK_TIMER:
+        tsn_ws_channel_timer(wsi, pss);
+        return 0;
     case LWS_CALLBACK_CLOSED:
         tsn_ws_channel_closed(wsi, pss);
         return 0;

@@ -48,7 +48,9 @@ struct pss {
     struct pss *ws_prev, *ws_next; /* in vhd.joined while joined */
     struct tsn_rate annot_rate;    /* annotation events */
     struct tsn_rate chat_rate;
-    uint64_t last_pointer_us; /* the last pointer forwarded */
+    uint64_t last_pointer_us;             /* the last pointer forwarded */
+    int pointer_pending;                  /* pending_pointer waits for the timer */
+    struct tsn_annot_req pending_pointer; /* x, y only: owns nothing */
 };
 
 /* Per-vhost state of the protocol (lws owns the memory, we own the members).

@@ -284,20 +284,14 @@ static void ws_on_ping(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 #define CHAT_BURST     10.0
 #define POINTER_GAP_US 25000u
 
-/* Forwards a pointer to the room's other sockets, at most one per
- * POINTER_GAP_US per socket; the others are dropped (superseded). */
-static void ws_on_pointer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+/* Sends a pointer to the room's other sockets that are not behind. */
+static void pointer_send(struct lws *wsi, struct pss *pss, const struct tsn_annot_req *req)
 {
     struct vhd *v = vhd_of(wsi);
-    uint64_t now = mono_us();
-    if (pss->last_pointer_us && now - pss->last_pointer_us < POINTER_GAP_US && !m->annot.hide) {
-        tsn_metric_add(&relay_of(wsi)->metrics.pointers_dropped, 1);
-        return;
-    }
-    pss->last_pointer_us = now;
+    pss->last_pointer_us = mono_us();
     tsn_metric_add(&relay_of(wsi)->metrics.pointers_forwarded, 1);
     const char *color = tsn_annot_rooms_color(v->annots, pss->who.room, pss->who.sub);
-    char *json = tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", &m->annot, unix_ms());
+    char *json = tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", req, unix_ms());
     if (!json)
         return;
     for (struct pss *p = v->joined; p; p = p->ws_next)
@@ -305,6 +299,38 @@ static void ws_on_pointer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *
             p->out_count < POINTER_QUEUE_LIMIT)
             ws_queue(p->wsi, p, strdup(json));
     free(json);
+}
+
+/* Forwards a pointer at most once per POINTER_GAP_US per socket. One that
+ * comes sooner replaces the socket's pending one, which the connection's
+ * timer sends when the gap ends: the others never see a pointer stuck at a
+ * position it has left. A hide goes at once. */
+static void ws_on_pointer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    uint64_t now = mono_us();
+    uint64_t since = now - pss->last_pointer_us;
+    if (m->annot.hide || !pss->last_pointer_us || since >= POINTER_GAP_US) {
+        if (pss->pointer_pending)
+            tsn_metric_add(&relay_of(wsi)->metrics.pointers_dropped, 1);
+        pss->pointer_pending = 0;
+        pointer_send(wsi, pss, &m->annot);
+        return;
+    }
+    if (pss->pointer_pending)
+        tsn_metric_add(&relay_of(wsi)->metrics.pointers_dropped, 1); /* superseded */
+    else
+        lws_set_timer_usecs(wsi, (lws_usec_t)(POINTER_GAP_US - since));
+    pss->pointer_pending = 1;
+    pss->pending_pointer =
+        (struct tsn_annot_req){.op = TSN_ANNOT_POINTER, .x = m->annot.x, .y = m->annot.y};
+}
+
+void tsn_ws_channel_timer(struct lws *wsi, struct pss *pss)
+{
+    if (pss->joined && pss->pointer_pending && !pss->close_after_send) {
+        pss->pointer_pending = 0;
+        pointer_send(wsi, pss, &pss->pending_pointer);
+    }
 }
 
 /* Rate limits: every event takes an annotation token, a chat also a chat

@@ -24,6 +24,8 @@ void tsn_ws_channel_established(struct lws *wsi, struct pss *pss);
 int tsn_ws_channel_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len);
 /* LWS_CALLBACK_SERVER_WRITEABLE: sends one queued message. 0, or -1 to close. */
 int tsn_ws_channel_writeable(struct lws *wsi, struct pss *pss);
+/* LWS_CALLBACK_TIMER: sends the pointer held back by the throttle. */
+void tsn_ws_channel_timer(struct lws *wsi, struct pss *pss);
 /* LWS_CALLBACK_CLOSED: leaves the room list (the room's others get a
  * presence), drops the connection's sessions and frees its queue and
  * receive buffer. */

@@ -36,65 +36,12 @@ pointers="${POINTERS:-200}"
 pings="${PINGS:-200}"
 room=bench-annot
 
-find_bin() {
-    local p
-    p="$(find "$build" -type f -name "$1" -perm -u+x 2>/dev/null | head -n 1)"
-    if [ -z "$p" ]; then
-        echo "run_annot_fanout: $1 not found under $build (set TSN_BUILD_DIR)" >&2
-        exit 2
-    fi
-    printf '%s\n' "$p"
-}
+BENCH_NAME=run_annot_fanout
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 relay_bin="$(find_bin telesono-relay)"
 token_bin="$(find_bin telesono-token)"
 clients_bin="$(find_bin tsn-annot-clients)"
-
-free_port() {
-    local p tries=0
-    while [ $tries -lt 200 ]; do
-        p=$((20000 + RANDOM % 30000))
-        if [ -z "$(ss -Hntul "sport = :$p" 2>/dev/null)" ]; then
-            printf '%s\n' "$p"
-            return 0
-        fi
-        tries=$((tries + 1))
-    done
-    echo "run_annot_fanout: no free port" >&2
-    return 1
-}
-
-relay_pid=""
-tmp=""
-cleanup() {
-    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
-        kill "$relay_pid" 2>/dev/null || true
-        wait "$relay_pid" 2>/dev/null || true
-    fi
-    relay_pid=""
-    if [ -n "$tmp" ]; then
-        if [ "${KEEP_LOGS:-0}" = 1 ]; then
-            echo "run_annot_fanout: logs kept in $tmp" >&2
-        else
-            rm -rf "$tmp"
-        fi
-    fi
-    tmp=""
-}
-trap cleanup EXIT INT TERM
-
-wait_ready() {
-    local log=$1 _
-    for _ in $(seq 1 150); do
-        grep -q "telesono-relay ready" "$log" 2>/dev/null && return 0
-        kill -0 "$relay_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "run_annot_fanout: relay did not start; its log:" >&2
-    tail -n 20 "$log" >&2 || true
-    return 1
-}
-
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 status=0
 for run in $(seq 1 "$runs"); do
@@ -109,7 +56,7 @@ for run in $(seq 1 "$runs"); do
     if ! wait_ready "$tmp/relay.log"; then
         printf '{"mode":"fanout","run":%s,"error":"relay did not start"}\n' "$run"
         status=1
-        cleanup
+        bench_cleanup
         continue
     fi
     # Tokens go in a file (mode 600 in a private dir), not argv.
@@ -135,6 +82,6 @@ for run in $(seq 1 "$runs"); do
         tail -n 20 "$tmp/relay.log" >&2 || true
         status=1
     fi
-    cleanup
+    bench_cleanup
 done
 exit $status

@@ -30,69 +30,12 @@ room="${ROOM:-bench}"
 counts=("$@")
 [ ${#counts[@]} -eq 0 ] && counts=(1 50 200 500)
 
-find_bin() {
-    local p
-    p="$(find "$build" -type f -name "$1" -perm -u+x 2>/dev/null | head -n 1)"
-    if [ -z "$p" ]; then
-        echo "run_sub_load: $1 not found under $build (set TSN_BUILD_DIR)" >&2
-        exit 2
-    fi
-    printf '%s\n' "$p"
-}
+BENCH_NAME=run_sub_load
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 relay_bin="$(find_bin telesono-relay)"
 token_bin="$(find_bin telesono-token)"
 load_bin="$(find_bin tsn-sub-load)"
-
-# A port nobody listens on (TCP for HTTPS, UDP for media), from a random
-# start in the dynamic range. Racy in principle; in a private namespace
-# nothing else is there.
-free_port() {
-    local proto=$1 p tries=0
-    while [ $tries -lt 200 ]; do
-        p=$((20000 + RANDOM % 30000))
-        if [ -z "$(ss "-Hn${proto}l" "sport = :$p" 2>/dev/null)" ]; then
-            printf '%s\n' "$p"
-            return 0
-        fi
-        tries=$((tries + 1))
-    done
-    echo "run_sub_load: no free $proto port" >&2
-    return 1
-}
-
-relay_pid=""
-tmp=""
-cleanup() {
-    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
-        kill "$relay_pid" 2>/dev/null || true
-        wait "$relay_pid" 2>/dev/null || true
-    fi
-    relay_pid=""
-    if [ -n "$tmp" ]; then
-        if [ "${KEEP_LOGS:-0}" = 1 ]; then
-            echo "run_sub_load: logs kept in $tmp" >&2
-        else
-            rm -rf "$tmp"
-        fi
-    fi
-    tmp=""
-}
-trap cleanup EXIT INT TERM
-
-# Waits until the relay logged its ready line (or died, or 15 s passed).
-wait_ready() {
-    local log=$1 _
-    for _ in $(seq 1 150); do
-        grep -q "telesono-relay ready" "$log" 2>/dev/null && return 0
-        kill -0 "$relay_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "run_sub_load: relay did not start; its log:" >&2
-    tail -n 20 "$log" >&2 || true
-    return 1
-}
-
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 status=0
 for n in "${counts[@]}"; do
@@ -107,7 +50,7 @@ for n in "${counts[@]}"; do
     if ! wait_ready "$tmp/relay.log"; then
         printf '{"subscribers":%s,"connected":0,"error":"relay did not start"}\n' "$n"
         status=1
-        cleanup
+        bench_cleanup
         continue
     fi
     token_pub="$("$token_bin" --secret-file "$tmp/data/secret" --room "$room" --role capture \
@@ -129,6 +72,6 @@ for n in "${counts[@]}"; do
         tail -n 20 "$tmp/relay.log" >&2 || true
         status=1
     fi
-    cleanup
+    bench_cleanup
 done
 exit $status

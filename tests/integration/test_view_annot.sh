@@ -133,6 +133,9 @@ assert_eq "$(colour_hits "$last_before" $ARROW_COLOUR "${ARROW_POINTS[@]}")" 0 \
     "arrow-coloured points in $(basename "$last_before") (before the draw)"
 assert_eq "$(colour_hits "$last_before" $CALIPER_COLOUR "${CALIPER_POINTS[@]}")" 0 \
     "caliper-coloured points in $(basename "$last_before") (before the draw)"
+# The bedside picture with the remote marks, kept as an artifact.
+ARTIFACTS=${TSN_ARTIFACTS:-$(dirname "$TSN_VIEW")/artifacts}
+mkdir -p "$ARTIFACTS" && cp "${after[-1]}" "$ARTIFACTS/view-annotations.png"
 S="$TEST_TMP/view.stats.json"
 say "view annotations: $(jq -c .annotations "$S")"
 assert_eq "$(jget "$S" .annotations.marks)" 2 "marks in telesono-view's state"

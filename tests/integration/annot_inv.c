@@ -118,8 +118,10 @@ static int opened(void *user)
 
 int tsn_ainv_open(struct tsn_ainv *t, struct tsn_aiconn *const *set, int n)
 {
-    struct tsn_aiconn *list[16] = {0};
-    for (int i = 0; i < n && i < 15; i++) {
+    struct tsn_aiconn *list[TSN_AINV_FILLERS + 1] = {0}; /* NULL-terminated */
+    if (n > TSN_AINV_FILLERS)
+        return -E2BIG;
+    for (int i = 0; i < n; i++) {
         list[i] = set[i];
         set[i]->conn = tsn_anet_open(t->net, t->o->tokens[set[i]->token], set[i]->name, set[i]);
         if (!set[i]->conn)

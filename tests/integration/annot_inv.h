@@ -18,7 +18,7 @@
 /* Token lines: A, B, observer, watcher, fresh joiner, then one clinician
  * per filler socket (distinct subs: a reply is an event with an id from
  * the socket's own sub). */
-#define TSN_AINV_FILLERS 6
+#define TSN_AINV_FILLERS 16
 #define TSN_AINV_TOKENS  (5 + TSN_AINV_FILLERS)
 
 struct tsn_ainv;

@@ -27,7 +27,7 @@ TOKENS="$TEST_TMP/tokens"
     mint_token "$ROOM" observer obs-1
     mint_token "$ROOM" observer watcher-1
     mint_token "$ROOM" observer fresh-1
-    for i in 1 2 3 4 5 6; do
+    for i in $(seq 1 16); do # TSN_AINV_FILLERS in annot_inv.h
         mint_token "$ROOM" clinician "dr-fill-$i"
     done
 } >"$TOKENS"

@@ -18,6 +18,7 @@
 #include "exit_codes.h"
 #include "freeze.h"
 #include "log.h"
+#include "main_post.h"
 #include "pipeline.h"
 #include "sig_client.h"
 #include "sig_reply.h"
@@ -126,7 +127,7 @@ static void on_source_failed(const char *why, void *user)
     struct failure *f = g_new0(struct failure, 1);
     f->c = user;
     f->why = g_strdup(why);
-    g_main_context_invoke(NULL, source_failed_on_main, f);
+    tsn_main_post(NULL, source_failed_on_main, f, NULL);
 }
 
 static void set_live(struct tsn_capture *c, struct tsn_pipeline *p)

@@ -4,7 +4,7 @@
  * never freed from inside one of its own callbacks: a failure marks it and
  * an idle source tears it down, then a timer (the backoff) starts the next
  * one. Streaming threads (pad-added) reach the main context through
- * g_main_context_invoke with the connection's id, so a message about a
+ * tsn_main_post with the connection's id, so a message about a
  * connection that is already gone is dropped. */
 #include "view.h"
 
@@ -25,6 +25,7 @@
 #include "exit_codes.h"
 #include "frame_dump.h"
 #include "log.h"
+#include "main_post.h"
 #include "sig_client.h"
 #include "sig_reply.h"
 #include "view_annot.h"
@@ -222,7 +223,7 @@ static void conn_fail_any_thread(struct conn *c, const char *text)
     m->v = c->v;
     m->conn_id = c->id;
     m->text = g_strdup(text);
-    g_main_context_invoke(NULL, conn_msg_on_main, m);
+    tsn_main_post(NULL, conn_msg_on_main, m, NULL);
 }
 
 /* ---- the media pipeline ---- */

@@ -10,6 +10,8 @@
  * silently. */
 #include "sig_client.h"
 
+#include "main_post.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +52,7 @@ struct tsn_sig_client {
     char *rx;
     size_t rx_len;
     char close_reason[256];
-    int reported; /* closed event queued */
+    int reported;   /* closed event queued */
     gint untrusted; /* atomic: the relay's certificate was refused */
 };
 
@@ -102,7 +104,10 @@ static void post(struct tsn_sig_client *c, enum event_kind kind, char *text_take
     ev->kind = kind;
     ev->text = text_take;
     ev->len = len;
-    g_main_context_invoke(c->main_ctx, deliver, ev);
+    /* Never on this (lws) thread, even before the caller's loop runs: the
+     * "opened" callback once ran here while tsn_sig_client_new had not
+     * returned, and sent "join" through a client pointer not yet set. */
+    tsn_main_post(c->main_ctx, deliver, ev, NULL);
 }
 
 static void report_closed(struct tsn_sig_client *c, const char *reason)
@@ -341,7 +346,9 @@ struct tsn_sig_client *tsn_sig_client_new(const char *url, const struct tsn_tls_
         c->ca_file = g_strdup(tls->ca_file);
         c->tls.ca_file = c->ca_file;
     }
-    lws_set_log_level(g_getenv("TSN_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT : 0, NULL);
+    lws_set_log_level(
+        g_getenv("TSN_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_CLIENT : 0,
+        NULL);
     if (parse_url(c, url, why, why_len) != 0 || start(c, why, why_len) != 0) {
         tsn_sig_client_free(c);
         return NULL;

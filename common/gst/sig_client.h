@@ -1,7 +1,7 @@
 /* A WebSocket-over-TLS client of the relay's signalling channel (/ws), on
  * libwebsockets, for capture and view. libwebsockets runs on a thread of its
  * own; every callback below is called on the GMainContext that was the
- * thread default when the client was created (by g_main_context_invoke), so
+ * thread default when the client was created (tsn_main_post), so
  * callers never see the lws thread. TLS trust is decided by tsn_tls_opts
  * (common/tls_pin.h) before anything is sent. One connection per client
  * object; reconnecting means a new object (the caller owns the backoff). */

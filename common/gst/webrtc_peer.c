@@ -1,6 +1,6 @@
 /* webrtcbin negotiation for capture and view (see webrtc_peer.h).
  * webrtcbin calls back on its own threads; every callback only hops to the
- * main context (g_main_context_invoke), where the state below is read and
+ * main context (tsn_main_post), where the state below is read and
  * written, except the candidate list (under `lock`). A peer that is freed
  * while hops are queued is kept alive by a reference each hop holds. */
 #include "webrtc_peer.h"
@@ -15,6 +15,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "log.h"
+#include "main_post.h"
 
 #define GATHER_TIMEOUT_MS 3000
 
@@ -57,7 +58,7 @@ static void peer_unref(gpointer data)
 /* Runs `fn` on the peer's main context with a reference held. */
 static void hop(struct tsn_webrtc_peer *p, GSourceFunc fn)
 {
-    g_main_context_invoke_full(p->ctx, G_PRIORITY_DEFAULT, fn, peer_ref(p), peer_unref);
+    tsn_main_post(p->ctx, fn, peer_ref(p), peer_unref);
 }
 
 static void set_state(struct tsn_webrtc_peer *p, enum tsn_peer_state s, const char *reason)
@@ -95,7 +96,7 @@ static void fail_any_thread(struct tsn_webrtc_peer *p, char *reason_take)
     struct fail_hop *f = g_new0(struct fail_hop, 1);
     f->p = peer_ref(p);
     f->reason = reason_take;
-    g_main_context_invoke(p->ctx, fail_on_main, f);
+    tsn_main_post(p->ctx, fail_on_main, f, NULL);
 }
 
 static GError *reply_error(GstPromise *promise)

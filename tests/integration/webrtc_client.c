@@ -1,10 +1,11 @@
 /* WHIP/WHEP session driver for the test clients (see webrtc_client.h).
  * webrtcbin calls back on its own threads; every such callback only hops to
- * the main context (g_main_context_invoke), where all state below is read
+ * the main context (tsn_main_post), where all state below is read
  * and written, so the struct needs no lock except for the candidate list. */
 #include "webrtc_client.h"
 
 #include "https_client.h"
+#include "main_post.h"
 #include "webrtc_peer.h"
 
 #include <stdarg.h>
@@ -87,7 +88,7 @@ static void fail_any_thread(struct tsn_wc *wc, enum tsn_wc_failure why, char *te
     m->wc = wc;
     m->why = why;
     m->text = text_take;
-    g_main_context_invoke(wc->ctx, fail_on_main, m);
+    tsn_main_post(wc->ctx, fail_on_main, m, NULL);
 }
 
 /* The GError in a promise reply, if any (transfer full), else NULL. */

@@ -4,10 +4,10 @@
 # browser tests in both (integration and browser inside a loopback-only
 # network namespace, so nothing leaves the machine), then runs each fuzz
 # target for a short bounded time.
-#   FUZZ_SECONDS=N (default 12) sets the time per fuzz target; 0 skips fuzzing.
+#   FUZZ_SECONDS=N (default 10) sets the time per fuzz target; 0 skips fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS=${FUZZ_SECONDS:-12}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 scripts/bootstrap.sh
 # The browser tests' npm packages (playwright-core), from the lock file. Here,
 # before the network namespace, which has no route to the registry. If it

@@ -20,7 +20,8 @@ _Static_assert(sizeof TSN_DEFAULT_WEB_ROOT <= sizeof((struct tsn_config *)0)->we
 enum opt_id {
     OPT_LISTEN = 1, OPT_MEDIA_PORT, OPT_PUBLIC_IP, OPT_DATA_DIR, OPT_CERT, OPT_KEY,
     OPT_SECRET_FILE, OPT_WEB_ROOT, OPT_LOG_LEVEL, OPT_MAX_PEERS, OPT_RTX_CACHE,
-    OPT_PLI_INTERVAL, OPT_CONSENT_TIMEOUT, OPT_CONFIG, OPT_HELP,
+    OPT_PLI_INTERVAL, OPT_CONSENT_TIMEOUT, OPT_RECORDINGS, OPT_RECORD, OPT_RETENTION,
+    OPT_RECORD_MIN_FREE, OPT_RECORD_FSYNC, OPT_EXPORT_PROGRAM, OPT_CONFIG, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +38,12 @@ static const struct option long_opts[] = {
     {"rtx-cache", required_argument, NULL, OPT_RTX_CACHE},
     {"pli-interval-ms", required_argument, NULL, OPT_PLI_INTERVAL},
     {"consent-timeout", required_argument, NULL, OPT_CONSENT_TIMEOUT},
+    {"recordings", required_argument, NULL, OPT_RECORDINGS},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"retention-days", required_argument, NULL, OPT_RETENTION},
+    {"record-min-free-mb", required_argument, NULL, OPT_RECORD_MIN_FREE},
+    {"record-fsync-ms", required_argument, NULL, OPT_RECORD_FSYNC},
+    {"export-program", required_argument, NULL, OPT_EXPORT_PROGRAM},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -61,6 +68,14 @@ void tsn_config_usage(const char *prog)
            "  --rtx-cache N          packets kept per stream for NACK (default 2048)\n"
            "  --pli-interval-ms N    least time between PLIs sent to a publisher (default 500)\n"
            "  --consent-timeout S    drop peers silent this long (default 30)\n"
+           "  --recordings DIR       where recordings and their index live\n"
+           "                         (default DIR/recordings of --data-dir)\n"
+           "  --record MODE          on-request (default: a capture or clinician turns it on),\n"
+           "                         always (every room with a publisher), or off\n"
+           "  --retention-days N     delete recordings N days after they end (default 0: keep)\n"
+           "  --record-min-free-mb N refuse or stop recording below N MiB free (default 512)\n"
+           "  --record-fsync-ms N    flush recordings to stable storage this often (default 1000)\n"
+           "  --export-program FILE  the exporter (default: telesono-export beside the relay)\n"
            "  --config FILE          read 'key = value' lines (long option names); flags win\n"
            "  --help                 this text\n",
            prog, TSN_DEFAULT_WEB_ROOT[0] ? TSN_DEFAULT_WEB_ROOT : "none");
@@ -124,6 +139,17 @@ static int copy_str_or_empty(char *dst, size_t cap, const char *v)
     return 0;
 }
 
+static int parse_record_mode(const char *v, enum tsn_record_mode *out)
+{
+    static const char *const names[] = {"on-request", "always", "off"};
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = (enum tsn_record_mode)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
 /* Applies one option; prints the reason and returns -1 if the value is bad. */
 static int set_option(struct tsn_config *c, int id, const char *name, const char *v)
 {
@@ -151,6 +177,12 @@ static int set_option(struct tsn_config *c, int id, const char *name, const char
     case OPT_RTX_CACHE: rc = parse_uint(v, 16, 32768, &c->rtx_cache_packets); break;
     case OPT_PLI_INTERVAL: rc = parse_uint(v, 0, 60000, &c->pli_interval_ms); break;
     case OPT_CONSENT_TIMEOUT: rc = parse_uint(v, 1, 3600, &c->consent_timeout_s); break;
+    case OPT_RECORDINGS: rc = copy_str(c->recordings_dir, sizeof c->recordings_dir, v); break;
+    case OPT_RECORD: rc = parse_record_mode(v, &c->record_mode); break;
+    case OPT_RETENTION: rc = parse_uint(v, 0, 36500, &c->retention_days); break;
+    case OPT_RECORD_MIN_FREE: rc = parse_uint(v, 0, 1u << 20, &c->record_min_free_mb); break;
+    case OPT_RECORD_FSYNC: rc = parse_uint(v, 50, 10000, &c->record_fsync_ms); break;
+    case OPT_EXPORT_PROGRAM: rc = copy_str(c->export_program, sizeof c->export_program, v); break;
     default: rc = -EINVAL; break;
     }
     if (rc) {
@@ -226,6 +258,9 @@ static int set_defaults(struct tsn_config *c)
     c->rtx_cache_packets = 2048;
     c->pli_interval_ms = 500;
     c->consent_timeout_s = 30;
+    c->record_mode = TSN_RECORD_ON_REQUEST;
+    c->record_min_free_mb = 512;
+    c->record_fsync_ms = 1000;
     const char *env = getenv("TELESONO_SECRET_FILE");
     if (env && strlen(env) >= sizeof c->secret_file) {
         /* Never fall back silently to another key file than the one named. */
@@ -261,6 +296,8 @@ static int derive_paths(struct tsn_config *c)
         snprintf(c->key_path, sizeof c->key_path, "%s/key.pem", c->data_dir);
     if (c->secret_file[0] == '\0')
         snprintf(c->secret_file, sizeof c->secret_file, "%s/secret", c->data_dir);
+    if (c->recordings_dir[0] == '\0')
+        snprintf(c->recordings_dir, sizeof c->recordings_dir, "%s/recordings", c->data_dir);
     return 0;
 }
 

@@ -23,6 +23,17 @@ struct tsn_config {
     unsigned rtx_cache_packets; /* --rtx-cache, default 2048 packets per stream */
     unsigned pli_interval_ms;   /* --pli-interval-ms, min gap between PLIs to a publisher */
     unsigned consent_timeout_s; /* --consent-timeout, default 30 (RFC 7675) */
+    /* Recording (docs/operations.md, "Recordings"). */
+    char recordings_dir[512];   /* --recordings, default <data-dir>/recordings */
+    enum tsn_record_mode {
+        TSN_RECORD_ON_REQUEST = 0, /* a capture or clinician turns it on (default) */
+        TSN_RECORD_ALWAYS,         /* every room with a publisher is recorded */
+        TSN_RECORD_OFF,            /* never; requests get 503 */
+    } record_mode;              /* --record on-request|always|off */
+    unsigned retention_days;    /* --retention-days, 0 = keep forever (default) */
+    unsigned record_min_free_mb; /* --record-min-free-mb, default 512 */
+    unsigned record_fsync_ms;   /* --record-fsync-ms, default 1000 */
+    char export_program[512];   /* --export-program; "" = telesono-export beside the relay */
 };
 
 enum { TSN_CONFIG_OK = 0, TSN_CONFIG_HELP = 1, TSN_CONFIG_ERROR = -1 };

@@ -12,6 +12,7 @@ PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice
   clang-14 libclang-rt-14-dev iproute2 util-linux jq openssl xvfb xauth
   chromium fonts-liberation
+  zlib1g-dev ffmpeg
 )
 # Node.js and npm run the browser tests (playwright-core from tests/browser).
 # Debian's nodejs and npm only when no node or npm is there: a Node.js from

@@ -9,7 +9,10 @@
 // annotations: the snapshot after the welcome, then the relay's events in
 // order (annotate.js), drawn over the picture (overlay.js), made with the
 // tools (tools.js, clinicians only) and the chat (chat.js); refusals of
-// annotation requests go to the status line, never to #error. The DOM is
+// annotation requests go to the status line, never to #error. It shows
+// whether the room is being recorded (the relay's `recording` messages) and
+// lets clinicians turn recording on and off (`record`); a refusal or a
+// recording stopped by the relay (disk full) goes to #rec-alert. The DOM is
 // drawn by ui.js, the offer and latency by player.js, the counters by
 // stats.js.
 
@@ -86,6 +89,7 @@ class App {
   overlay = null;
   tools = null;
   chat = null;
+  recording = null; // the relay's `recording` message while the room is recorded
 
   // The annotation views, once the DOM is there.
   attachAnnotations() {
@@ -152,6 +156,26 @@ class App {
       ? 'Only clinicians can write in the chat; you can read it.'
       : 'Join a room to chat.');
     this.onAnnotChange({ op: 'load' }); // delete buttons follow the role
+    ui.setRecording(this.recording, clinician);
+  }
+
+  // A `recording` message (pushed, or the reply to our `record`).
+  onRecording(m) {
+    this.recording = m.on ? m : null;
+    ui.setRecording(this.recording, !!this.you && this.you.role === 'clinician');
+    if (m.error) ui.setRecAlert(`Recording stopped: ${m.reason || 'an error at the relay'}.`);
+    else if (m.on) ui.setRecAlert('');
+  }
+
+  toggleRecording() {
+    const on = !this.recording;
+    if (!this.sig) return;
+    this.sig.request({ type: 'record', on }).then((m) => {
+      if (m.type === 'recording') this.onRecording(m);
+    }).catch((e) => {
+      const code = e.code ? ` (${e.code})` : '';
+      ui.setRecAlert(`Recording could not be ${on ? 'started' : 'stopped'}: ${e.reason || e.message}${code}.`);
+    });
   }
 
   learnColors(list) {
@@ -280,6 +304,7 @@ class App {
     }
     this.room = m.room;
     this.you = m.you || null;
+    this.recording = null; // told again after the snapshot if it is on
     this.everJoined = true;
     this.setStream(m.stream || null);
     this.participants = Array.isArray(m.participants) ? m.participants : undefined;
@@ -325,6 +350,9 @@ class App {
         return;
       case 'pointer':
         this.onPointer(m);
+        return;
+      case 'recording':
+        this.onRecording(m);
         return;
       case 'error':
         // Pushed: a pointer refused, or a reply that came after its request
@@ -465,6 +493,8 @@ class App {
     this.participants = undefined;
     this.you = null;
     this.frameCaptureMs = null;
+    this.recording = null;
+    ui.setRecAlert('');
     this.colors.clear();
     this.overlay.pointers.clear();
     this.annot.clearAll();
@@ -678,6 +708,7 @@ function main() {
   document.getElementById('btn-help').addEventListener('click', () => ui.toggleHelp());
   document.getElementById('help-close').addEventListener('click', () => ui.toggleHelp(false));
   document.getElementById('btn-leave').addEventListener('click', () => app.leave());
+  document.getElementById('btn-record').addEventListener('click', () => app.toggleRecording());
   document.addEventListener('keydown', onKey);
   window.addEventListener('hashchange', () => joinFromFragment());
   window.addEventListener('pagehide', () => app.leave(false));
@@ -712,6 +743,8 @@ window.telesono = Object.freeze({
   // page's role check (the relay is the one that decides).
   sendAnnotation,
   stream: () => (app.stream ? JSON.parse(JSON.stringify(app.stream)) : null),
+  // The room's `recording` message while it is recorded, else null.
+  recording: () => (app.recording ? JSON.parse(JSON.stringify(app.recording)) : null),
 });
 
 main();

@@ -4,7 +4,8 @@
 // status line with textContent only (names, texts and probe strings come
 // from other people: never parsed as HTML), and drives the join form, the
 // help dialog, the in-page question box, the statistics panel and
-// fullscreen. It holds no session logic (app.js decides, this module shows).
+// fullscreen, and the REC indicator and toggle. It holds no session logic
+// (app.js decides, this module shows).
 
 import { describeMark, fmtClock, COLOR_RE } from './annotate.js';
 
@@ -346,4 +347,38 @@ export function ask({ title, message = '', label = '', input = false, required =
     if (!dlg.open) dlg.showModal();
     (input ? field : $('ask-ok')).focus();
   });
+}
+
+// ---- recording ----
+
+// The REC indicator for everyone (rec: the relay's `recording` message
+// while on, else null) and the toggle for those who may record.
+export function setRecording(rec, canToggle) {
+  const on = !!(rec && rec.on);
+  const el = $('rec');
+  el.replaceChildren();
+  if (on) {
+    const dot = document.createElement('span');
+    dot.className = 'rec-dot';
+    dot.setAttribute('aria-hidden', 'true');
+    const more = document.createElement('span');
+    more.className = 'visually-hidden';
+    const since = fmtClock(rec.since_ms);
+    more.textContent = `: this session is being recorded${since ? ` since ${since}` : ''}${rec.by ? `, started by ${rec.by}` : ''}`;
+    el.append(dot, 'REC', more);
+    el.title = more.textContent.slice(2);
+  } else {
+    el.removeAttribute('title');
+  }
+  const b = $('btn-record');
+  b.hidden = !canToggle;
+  b.setAttribute('aria-pressed', String(on));
+  b.textContent = on ? 'Stop recording' : 'Record';
+  b.title = on ? 'Stop recording this session' : 'Record this session for later review';
+}
+
+// A recording that stopped by itself (disk full) or could not start.
+export function setRecAlert(text) {
+  const el = $('rec-alert');
+  if (el.textContent !== (text || '')) el.textContent = text || '';
 }

@@ -153,6 +153,18 @@ int tsn_media_remove_peer(struct tsn_media *m, uint64_t peer_id)
     return push_cmd(m, &cmd);
 }
 
+void tsn_media_set_rec_ring(struct tsn_media *m, struct tsn_rec_ring *ring)
+{
+    m->rec_ring = ring;
+}
+
+int tsn_media_record(struct tsn_media *m, const char *room, uint32_t handle)
+{
+    struct tsn_media_cmd cmd = {.type = CMD_RECORD, .rec_handle = handle};
+    snprintf(cmd.room, sizeof cmd.room, "%s", room);
+    return push_cmd(m, &cmd);
+}
+
 void tsn_media_kill_peer(struct tsn_media *m, struct tsn_peer *p, const char *reason)
 {
     if (p->state == TSN_PEER_DEAD)
@@ -227,6 +239,10 @@ static void process_commands(struct tsn_media *m)
     for (unsigned i = 0; i < n; i++) {
         if (local[i].type == CMD_ADD) {
             add_peer(m, local[i].peer);
+            continue;
+        }
+        if (local[i].type == CMD_RECORD) {
+            tsn_room_set_recording(m, local[i].room, local[i].rec_handle);
             continue;
         }
         for (size_t j = 0; j < m->n_peers; j++)
@@ -456,6 +472,7 @@ void tsn_media_free(struct tsn_media *m)
     tsn_sendq_free(m->sendq);
     tsn_addr_map_free(m->by_addr);
     tsn_frame_clock_free(m->frames);
+    free(m->rec_rooms);
     free(m->peers);
     if (m->fd >= 0)
         close(m->fd);

@@ -48,6 +48,15 @@ int tsn_media_remove_peer(struct tsn_media *m, uint64_t peer_id);
 /* Thread-safe. Pops one event; returns 1 if one was popped, else 0. */
 int tsn_media_pop_event(struct tsn_media *m, struct tsn_media_event *ev);
 
+/* Set once before tsn_media_start: where recorded rooms' packets go (the
+ * media thread is the ring's only producer). NULL: no recording. */
+struct tsn_rec_ring;
+void tsn_media_set_rec_ring(struct tsn_media *m, struct tsn_rec_ring *ring);
+/* Thread-safe. Records `room` under `handle` from now on (0 stops): its
+ * packets go to the ring, starting with a stream set-up record and a
+ * keyframe request. 0 or -EAGAIN (command queue full). */
+int tsn_media_record(struct tsn_media *m, const char *room, uint32_t handle);
+
 /* Thread-safe. Room `room`'s newest forwarded frame: 0, or -ENOENT when the
  * room has no publisher stream. */
 int tsn_media_current_frame(struct tsn_media *m, const char *room, struct tsn_frame_info *out);

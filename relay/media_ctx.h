@@ -18,7 +18,7 @@
 
 /* A publisher's stream as the relay keeps it for its subscribers. */
 struct tsn_stream {
-    uint32_t generation;      /* bumped when the publisher or its SSRC changes */
+    uint32_t generation; /* bumped when the publisher or its SSRC changes */
     uint32_t ssrc;
     int have_ssrc;
     enum tsn_codec codec;
@@ -26,9 +26,9 @@ struct tsn_stream {
     uint8_t ext_abs_capture_time;
     struct tsn_rtx_cache *rtx;
     struct tsn_kf_cache *kf;
-    uint32_t kf_generation;   /* generation of the cached keyframe */
+    uint32_t kf_generation; /* generation of the cached keyframe */
     uint64_t last_pli_us;
-    int pli_pending;          /* a PLI was asked for during the rate-limit gap */
+    int pli_pending; /* a PLI was asked for during the rate-limit gap */
     uint8_t fir_seq;
     int have_frame;         /* last_frame_ts is valid */
     uint32_t last_frame_ts; /* RTP timestamp of the newest frame seen */
@@ -41,16 +41,27 @@ struct tsn_media_room {
     struct tsn_peer **subs;     /* subscribers, any state */
     size_t n_subs, cap_subs;
     struct tsn_stream stream;
+    uint32_t rec_handle;     /* non-zero while recorded */
+    uint32_t rec_generation; /* stream generation of the last stream record */
     struct tsn_media_room *next;
 };
 
 struct tsn_media_cmd {
-    enum { CMD_ADD, CMD_REMOVE } type;
-    struct tsn_peer *peer; /* CMD_ADD, transfer full */
-    uint64_t peer_id;      /* CMD_REMOVE */
+    enum { CMD_ADD, CMD_REMOVE, CMD_RECORD } type;
+    struct tsn_peer *peer;       /* CMD_ADD, transfer full */
+    uint64_t peer_id;            /* CMD_REMOVE */
+    char room[TSN_ROOM_MAX + 1]; /* CMD_RECORD */
+    uint32_t rec_handle;         /* CMD_RECORD, 0 = stop */
 };
 
-#define TSN_MEDIA_MAX_CMDS 1024
+/* A room recorded by name, so a room made again (its peers all left and
+ * came back) is still recorded. Media thread only. */
+struct tsn_media_rec_room {
+    char room[TSN_ROOM_MAX + 1];
+    uint32_t handle;
+};
+
+#define TSN_MEDIA_MAX_CMDS   1024
 #define TSN_MEDIA_MAX_EVENTS 1024
 
 struct tsn_media {
@@ -80,6 +91,10 @@ struct tsn_media {
     uint64_t now_us; /* CLOCK_MONOTONIC at the current loop iteration */
 
     struct tsn_frame_clock *frames; /* owned; thread-safe (its own lock) */
+
+    struct tsn_rec_ring *rec_ring;        /* transfer none; NULL: recording off */
+    struct tsn_media_rec_room *rec_rooms; /* media thread only */
+    size_t n_rec_rooms;
 };
 
 /* media.c */
@@ -105,6 +120,8 @@ void tsn_room_on_connected(struct tsn_media *m, struct tsn_peer *p);
 void tsn_room_on_rtp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size_t len);
 void tsn_room_on_rtcp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size_t len);
 void tsn_room_on_timer(struct tsn_media *m, struct tsn_media_room *r);
+/* Starts (handle != 0) or stops recording a room by name. */
+void tsn_room_set_recording(struct tsn_media *m, const char *room, uint32_t handle);
 
 /* Encrypts `len` plaintext bytes at `slot` (a sendq slot) for `p` and queues them. */
 void tsn_media_send_rtp_slot(struct tsn_media *m, struct tsn_peer *p, uint8_t *slot, size_t len);

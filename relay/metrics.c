@@ -94,6 +94,17 @@ int tsn_metrics_render(const struct tsn_metrics *m, char *buf, size_t cap)
     counter(&o, "telesono_pointers_dropped_total",
             "Pointer positions dropped by the 25 ms per-connection throttle.",
             &m->pointers_dropped);
+    gauge(&o, "telesono_recordings_active", "Rooms being recorded now.", &m->recordings_active);
+    counter(&o, "telesono_recording_bytes_total", "Bytes written to recordings.",
+            &m->recording_bytes);
+    counter(&o, "telesono_recording_records_total", "Records written to recordings.",
+            &m->recording_records);
+    counter(&o, "telesono_recording_dropped_total",
+            "Media packets not recorded because the recorder fell behind.", &m->recording_dropped);
+    counter(&o, "telesono_recording_failures_total",
+            "Recordings stopped by an error (disk full, I/O error).", &m->recording_failures);
+    counter(&o, "telesono_recording_fsyncs_total", "Recording flushes to stable storage.",
+            &m->recording_fsyncs);
     counter(&o, "telesono_packets_in_total", "Datagrams received on the media port.",
             &m->packets_in);
     counter(&o, "telesono_bytes_in_total", "Bytes received on the media port.", &m->bytes_in);

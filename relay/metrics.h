@@ -32,12 +32,15 @@ struct tsn_metrics {
     atomic_uint_fast64_t http_requests, auth_failures;
     atomic_uint_fast64_t annotation_events, annotations_refused, annotations_rate_limited;
     atomic_uint_fast64_t pointers_forwarded, pointers_dropped;
+    atomic_uint_fast64_t recording_bytes, recording_records, recording_dropped;
+    atomic_uint_fast64_t recording_failures, recording_fsyncs;
     atomic_uint_fast64_t dropped[TSN_DROP_REASONS];
     /* gauges */
     atomic_int_fast64_t rooms;
     atomic_int_fast64_t peers_publishers, peers_subscribers;
     atomic_int_fast64_t peers_by_role[5]; /* index: bit number of enum tsn_role */
     atomic_int_fast64_t ws_clients;
+    atomic_int_fast64_t recordings_active;
 };
 
 static inline void tsn_metric_add(atomic_uint_fast64_t *c, uint64_t n)

@@ -60,9 +60,8 @@ static int load_secret(struct tsn_relay *r)
     char default_path[600];
     snprintf(default_path, sizeof default_path, "%s/secret", r->cfg.data_dir);
     int is_default = strcmp(default_path, r->cfg.secret_file) == 0;
-    int rc = is_default ? tsn_secret_load_or_create(r->cfg.secret_file, r->secret,
-                                                    sizeof r->secret, &r->secret_len, why,
-                                                    sizeof why)
+    int rc = is_default ? tsn_secret_load_or_create(r->cfg.secret_file, r->secret, sizeof r->secret,
+                                                    &r->secret_len, why, sizeof why)
                         : tsn_secret_load(r->cfg.secret_file, r->secret, sizeof r->secret,
                                           &r->secret_len, why, sizeof why);
     if (rc != 0) {
@@ -104,6 +103,19 @@ int tsn_relay_init(struct tsn_relay *r, const struct tsn_config *cfg)
         tsn_err("[relay] out of memory");
         return -1;
     }
+    if (r->cfg.record_mode == TSN_RECORD_OFF) {
+        snprintf(r->recorder_why, sizeof r->recorder_why, "recording is turned off on this relay");
+    } else {
+        char why[160];
+        r->recorder = tsn_recorder_new(&r->cfg, &r->metrics, wake_http, r, why, sizeof why);
+        if (r->recorder) {
+            tsn_media_set_rec_ring(r->media, tsn_recorder_ring(r->recorder));
+        } else {
+            /* The live relay still runs; recording requests get this reason. */
+            snprintf(r->recorder_why, sizeof r->recorder_why, "recording unavailable: %s", why);
+            tsn_err("[relay] %s", r->recorder_why);
+        }
+    }
     int rc = tsn_media_start(r->media);
     if (rc != 0) {
         tsn_err("[relay] cannot start media on UDP %s:%u: %s", r->cfg.listen_host,
@@ -140,7 +152,12 @@ void tsn_relay_request_stop(struct tsn_relay *r)
 void tsn_relay_cleanup(struct tsn_relay *r)
 {
     tsn_media_stop(r->media); /* before lws goes: the media thread wakes it */
+    /* Sockets closing during tsn_http_stop must not reach the recorder,
+     * which then closes every recording cleanly. */
+    struct tsn_recorder *rec = r->recorder;
+    r->recorder = NULL;
     tsn_http_stop(r);
+    tsn_recorder_free(rec);
     tsn_sessions_free(r->sessions);
     tsn_media_free(r->media);
     tsn_dtls_ctx_free(r->dtls_ctx);

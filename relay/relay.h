@@ -13,6 +13,7 @@
 #include "dtls.h"
 #include "media.h"
 #include "metrics.h"
+#include "recorder.h"
 #include "secret.h"
 #include "session.h"
 
@@ -30,6 +31,8 @@ struct tsn_relay {
     char tls_fingerprint[TSN_FINGERPRINT_LEN];
     struct tsn_media *media;       /* owned */
     struct tsn_sessions *sessions; /* owned; HTTP thread only */
+    struct tsn_recorder *recorder; /* owned; NULL when recording is unavailable */
+    char recorder_why[256];        /* why it is unavailable */
     struct lws_context *lws;       /* owned */
     volatile sig_atomic_t stopping;
 };

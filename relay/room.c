@@ -10,12 +10,15 @@
 
 #include "bytes.h"
 #include "log.h"
+#include "rec_ring.h"
+#include "reclog.h"
 #include "rtcp.h"
 #include "rtp.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CLOCK_90K        90
 #define RR_INTERVAL_US   1000000u
@@ -38,6 +41,9 @@ static struct tsn_media_room *room_new(struct tsn_media *m, const char *name)
         free(r);
         return NULL;
     }
+    for (size_t i = 0; i < m->n_rec_rooms; i++)
+        if (strcmp(m->rec_rooms[i].room, name) == 0)
+            r->rec_handle = m->rec_rooms[i].handle;
     r->next = m->rooms;
     m->rooms = r;
     atomic_fetch_add(&m->metrics->rooms, 1);
@@ -399,6 +405,78 @@ static void note_frame(struct tsn_media *m, struct tsn_media_room *r, const stru
         tsn_warn("[room %u] frame clock: out of memory", r->id);
 }
 
+/* --- recording -------------------------------------------------------- */
+
+static uint64_t realtime_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void rec_put(struct tsn_media *m, struct tsn_media_room *r, uint8_t type, const void *data,
+                    size_t len)
+{
+    int rc = tsn_rec_ring_put(m->rec_ring, r->rec_handle, type, realtime_us(), data, len);
+    if (rc != 0)
+        tsn_metric_add(&m->metrics->recording_dropped, 1);
+}
+
+/* The stream's RTP set-up, before its first packet in the recording and
+ * again at every new generation (publisher or SSRC change). */
+static void record_stream(struct tsn_media *m, struct tsn_media_room *r)
+{
+    const struct tsn_stream *st = &r->stream;
+    char json[256];
+    int n = snprintf(json, sizeof json,
+                     "{\"codec\":\"%s\",\"payload_type\":%u,\"clock_rate\":90000,"
+                     "\"abs_capture_time_id\":%u,\"generation\":%u,\"ssrc\":%u}",
+                     st->codec == TSN_CODEC_VP8 ? "VP8" : "H264", st->pt, st->ext_abs_capture_time,
+                     st->generation, st->ssrc);
+    rec_put(m, r, TSN_REC_STREAM, json, (size_t)n);
+    r->rec_generation = st->generation;
+}
+
+static void record_packet(struct tsn_media *m, struct tsn_media_room *r, const uint8_t *pkt,
+                          size_t len)
+{
+    if (!m->rec_ring)
+        return;
+    if (r->rec_generation != r->stream.generation)
+        record_stream(m, r);
+    rec_put(m, r, TSN_REC_RTP, pkt, len);
+}
+
+void tsn_room_set_recording(struct tsn_media *m, const char *room, uint32_t handle)
+{
+    size_t i = 0;
+    while (i < m->n_rec_rooms && strcmp(m->rec_rooms[i].room, room) != 0)
+        i++;
+    if (handle && i == m->n_rec_rooms) {
+        struct tsn_media_rec_room *arr = realloc(m->rec_rooms, (m->n_rec_rooms + 1) * sizeof *arr);
+        if (!arr) {
+            tsn_warn("[media] out of memory: a room is not recorded");
+            return;
+        }
+        m->rec_rooms = arr;
+        snprintf(arr[i].room, sizeof arr[i].room, "%s", room);
+        m->n_rec_rooms++;
+    }
+    if (handle)
+        m->rec_rooms[i].handle = handle;
+    else if (i < m->n_rec_rooms)
+        m->rec_rooms[i] = m->rec_rooms[--m->n_rec_rooms];
+    for (struct tsn_media_room *r = m->rooms; r; r = r->next) {
+        if (strcmp(r->name, room) != 0)
+            continue;
+        r->rec_handle = handle;
+        r->rec_generation = 0;
+        /* A recording must start with a picture the exporter can decode. */
+        if (handle && r->publisher)
+            request_keyframe(m, r);
+    }
+}
+
 void tsn_room_on_rtp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size_t len)
 {
     struct tsn_media_room *r = p->mroom;
@@ -431,6 +509,8 @@ void tsn_room_on_rtp(struct tsn_media *m, struct tsn_peer *p, uint8_t *pkt, size
         tsn_metric_add(&m->metrics->keyframes_cached, 1);
         tsn_debug("[room %u] keyframe cached: %u packets", r->id, tsn_kf_cache_count(st->kf));
     }
+    if (r->rec_handle)
+        record_packet(m, r, pkt, len);
     if (h.payload_len == 0)
         return; /* padding-only probe: nothing to forward */
     for (size_t i = 0; i < r->n_subs; i++)

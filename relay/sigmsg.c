@@ -17,7 +17,7 @@ static const struct {
     {"stop", TSN_SIG_STOP},         {"ping", TSN_SIG_PING},       {"stream", TSN_SIG_STREAM},
     {"draw", TSN_SIG_DRAW},         {"delete", TSN_SIG_DELETE},   {"undo", TSN_SIG_UNDO},
     {"clear", TSN_SIG_CLEAR},       {"chat", TSN_SIG_CHAT},       {"freeze", TSN_SIG_FREEZE},
-    {"bookmark", TSN_SIG_BOOKMARK}, {"pointer", TSN_SIG_POINTER},
+    {"bookmark", TSN_SIG_BOOKMARK}, {"pointer", TSN_SIG_POINTER}, {"record", TSN_SIG_RECORD},
 };
 
 /* The annotation op of each annotation message type. */
@@ -143,6 +143,13 @@ static int parse_fields(json_t *root, struct tsn_sig_msg *m, char *why, size_t w
     case TSN_SIG_BOOKMARK:
     case TSN_SIG_POINTER:
         return tsn_annot_req_from_json(root, annot_op(m->type), &m->annot, why, why_len);
+    case TSN_SIG_RECORD: {
+        json_t *on = json_object_get(root, "on");
+        if (!json_is_boolean(on))
+            return fail(why, why_len, "field 'on' must be true or false");
+        m->record_on = json_is_true(on);
+        return 0;
+    }
     }
     return fail(why, why_len, "unknown message type");
 }

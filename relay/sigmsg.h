@@ -31,6 +31,7 @@ enum tsn_sig_type {
     TSN_SIG_FREEZE,
     TSN_SIG_BOOKMARK,
     TSN_SIG_POINTER,
+    TSN_SIG_RECORD, /* {"type":"record","on":BOOL} — capture/clinician: recording on/off */
 };
 
 struct tsn_sig_msg {
@@ -44,6 +45,7 @@ struct tsn_sig_msg {
     int has_stream;   /* STREAM always; PUBLISH when given */
     struct tsn_stream_meta stream;
     struct tsn_annot_req annot; /* DRAW..POINTER (owned) */
+    int record_on;              /* RECORD */
 };
 
 /* Parses one client message. Returns 0, or -EBADMSG with a reason for the

@@ -6,6 +6,7 @@
  * registry like WHIP/WHEP ones. It does not own the lws context, the route table or the per-vhost
  * state (http.c creates and frees those), nor parse messages (sigmsg.c). */
 #include "ws_channel.h"
+#include "ws_record.h"
 
 #include "http_int.h"
 #include "log.h"
@@ -188,6 +189,7 @@ static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
     json_t *snap = tsn_annot_rooms_snapshot(v->annots, pss->who.room);
     ws_queue(wsi, pss, snap ? tsn_sig_dump(snap, -1) : NULL);
     json_decref(snap);
+    tsn_ws_record_joined(wsi, pss);
     /* The joiner has the list in its welcome; the others get the news. */
     broadcast_presence(v, pss->who.room, pss);
 }
@@ -227,6 +229,8 @@ static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
         else if (changed)
             broadcast_stream(v, pss->who.room, NULL);
     }
+    if (status == 201 && kind == TSN_PEER_PUBLISHER)
+        tsn_ws_record_published(wsi, pss);
 }
 
 /* {"type":"stream"}: the capture updates its publish session's metadata.
@@ -395,7 +399,13 @@ static void ws_on_annot(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
     tsn_metric_add(&r->metrics.annotation_events, 1);
     ws_queue(wsi, pss, tsn_sig_dump(ev, m->has_id ? m->id : -1));
     room_send(v, pss->who.room, pss, tsn_sig_dump(ev, -1));
+    tsn_ws_record_event(r, pss->who.room, ev);
     json_decref(ev);
+}
+
+static void ws_on_record(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
+{
+    tsn_ws_record_request(wsi, pss, m);
 }
 
 static const struct {
@@ -409,6 +419,7 @@ static const struct {
     {TSN_SIG_UNDO, ws_on_annot},      {TSN_SIG_CLEAR, ws_on_annot},
     {TSN_SIG_CHAT, ws_on_annot},      {TSN_SIG_FREEZE, ws_on_annot},
     {TSN_SIG_BOOKMARK, ws_on_annot},  {TSN_SIG_POINTER, ws_on_annot},
+    {TSN_SIG_RECORD, ws_on_record},
 };
 
 static void ws_dispatch(struct lws *wsi, struct pss *pss)
@@ -419,7 +430,7 @@ static void ws_dispatch(struct lws *wsi, struct pss *pss)
         enum tsn_sig_type type;
         int64_t id;
         int known = tsn_sig_peek(pss->rx, pss->rx_len, &type, &id) == 0;
-        if (known && type >= TSN_SIG_DRAW)
+        if (known && type >= TSN_SIG_DRAW && type <= TSN_SIG_POINTER)
             tsn_metric_add(&relay_of(wsi)->metrics.annotations_refused, 1);
         ws_queue(wsi, pss, tsn_sig_error(400, why, known ? tsn_sig_type_name(type) : NULL, id));
         return;
@@ -528,6 +539,7 @@ void tsn_ws_channel_closed(struct lws *wsi, struct pss *pss)
     if (was_joined) {
         broadcast_presence(v, pss->who.room, NULL);
         annot_leave(v, pss);
+        tsn_ws_record_left(r, v, pss);
     }
     while (pss->out_head) {
         struct ws_out *o = pss->out_head;
@@ -548,4 +560,20 @@ void tsn_ws_channel_notify_owner(void *owner, const char *session_id, const char
     struct pss *pss = lws_wsi_user(wsi);
     if (pss)
         ws_queue(wsi, pss, tsn_sig_session_state(session_id, state, reason));
+}
+
+void tsn_ws_channel_wake(struct lws *wsi)
+{
+    struct tsn_relay *r = relay_of(wsi);
+    tsn_ws_record_pump(r, vhd_of(wsi));
+}
+
+void tsn_ws_queue(struct lws *wsi, struct pss *pss, char *json)
+{
+    ws_queue(wsi, pss, json);
+}
+
+void tsn_ws_room_send(struct vhd *v, const char *room, const struct pss *skip, char *json)
+{
+    room_send(v, room, skip, json);
 }

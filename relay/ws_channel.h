@@ -38,4 +38,13 @@ void tsn_ws_channel_notify_owner(void *owner, const char *session_id, const char
                                  const char *reason);
 void tsn_ws_channel_publisher_end(void *user, const char *room, const char *session_id);
 
+/* LWS_CALLBACK_EVENT_WAIT_CANCELLED: the recorder's notes (ws_record.c). */
+void tsn_ws_channel_wake(struct lws *wsi);
+
+/* For ws_record.c: queue to one socket, and a copy to every joined socket
+ * of a room but `skip`. Both take ownership of `json` (nullable). */
+struct vhd;
+void tsn_ws_queue(struct lws *wsi, struct pss *pss, char *json);
+void tsn_ws_room_send(struct vhd *v, const char *room, const struct pss *skip, char *json);
+
 #endif

@@ -1,8 +1,9 @@
 /* The HTTPS + WSS server (libwebsockets on the main thread): lws set-up,
  * WHIP and WHEP resources, /healthz, /metrics, /stream/<room>, and the web
  * viewer's static files (GET and HEAD below --web-root, for any path the
- * routes do not claim). Requests are routed by a table of small handlers;
- * media work is handed to the session registry, which hands peers to the
+ * routes do not claim), and the recordings REST API (/recordings/..., whose
+ * requests rec_api.c answers; file replies are streamed by file_send.c). Requests are routed by a
+ * table of small handlers; media work is handed to the session registry, which hands peers to the
  * media thread. The /ws signalling channel lives in ws_channel.c; this file
  * only forwards its lws callbacks there. Which static paths are allowed and
  * how files are read is static_files.c's business. Stream metadata (per
@@ -11,7 +12,9 @@
  * work). */
 #include "http_int.h"
 
+#include "file_ticket.h"
 #include "log.h"
+#include "rec_api.h"
 #include "static_files.h"
 #include "stream_meta.h"
 #include "ws_channel.h"
@@ -55,8 +58,9 @@ struct reply {
     char *body; /* malloc'd, nullable (HEAD of a file: NULL with body_len set) */
     size_t body_len;
     char location[128];
-    const char *cache_control; /* NULL: "no-store" */
-    int page;                  /* an HTML page: Content-Security-Policy and Referrer-Policy */
+    const char *cache_control;  /* NULL: "no-store" */
+    int page;                   /* an HTML page: Content-Security-Policy and Referrer-Policy */
+    struct tsn_file_send *file; /* instead of body: a file to stream, with its own headers */
 };
 
 /* --- replies ---------------------------------------------------------- */
@@ -91,8 +95,25 @@ static int add_page_headers(struct lws *wsi, unsigned char **p, unsigned char *e
            add_header(wsi, "referrer-policy:", "no-referrer", p, end);
 }
 
+/* A file reply: its headers now, the body on WRITEABLE (pss owns it then). */
+static int send_file_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
+{
+    free(rep->body);
+    int rc = tsn_file_send_headers(rep->file, wsi, pss->method == M_HEAD);
+    if (rc == 1) {
+        pss->file = rep->file;
+        return 0;
+    }
+    tsn_file_send_free(rep->file);
+    if (rc < 0)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int send_reply(struct lws *wsi, struct pss *pss, struct reply *rep)
 {
+    if (rep->file)
+        return send_file_reply(wsi, pss, rep);
     unsigned char hdr[LWS_PRE + 2048];
     unsigned char *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
     if (lws_add_http_common_headers(wsi, (unsigned)rep->status, rep->content_type, rep->body_len,
@@ -325,6 +346,84 @@ static void on_options(struct request *q, struct reply *out)
     out->content_type = "text/plain";
 }
 
+/* --- recordings ------------------------------------------------------- */
+
+static void rec_timer(lws_sorted_usec_list_t *sul)
+{
+    struct vhd *v = lws_container_of(sul, struct vhd, rec_sul);
+    if (v->rec_api && !v->stopping && tsn_rec_api_tick(v->rec_api) > 0)
+        lws_sul_schedule(v->ctx, 0, &v->rec_sul, rec_timer, 500 * LWS_US_PER_MS);
+}
+
+/* /recordings/...: rec_api.c answers; the exporters it starts are reaped
+ * by rec_timer while any runs. */
+static void on_recordings(struct request *q, struct reply *out)
+{
+    static const enum tsn_rec_api_method methods[] = {
+        [M_GET] = TSN_REC_API_GET,       [M_HEAD] = TSN_REC_API_HEAD,
+        [M_POST] = TSN_REC_API_POST,     [M_DELETE] = TSN_REC_API_DELETE,
+        [M_OPTIONS] = TSN_REC_API_OTHER, [M_PATCH] = TSN_REC_API_OTHER,
+    };
+    struct vhd *v = vhd_of(q->wsi);
+    if (!v || !v->rec_api) {
+        reply_text(out, 503, "recordings are unavailable on this relay");
+        return;
+    }
+    /* The ticket and the Range header only live for this call; neither is
+     * ever logged. A value too long for its buffer counts as absent. */
+    char ticket[TSN_FILE_TICKET_MAX + 16], range[256];
+    const char *t = lws_get_urlarg_by_name(q->wsi, "ticket=", ticket, (int)sizeof ticket);
+    struct tsn_rec_api_request rq = {
+        .method = methods[q->pss->method],
+        .path = q->pss->path,
+        .bearer = tsn_auth_bearer(q->pss->auth),
+        .ticket = t && *t ? t : NULL,
+        .range = lws_hdr_copy(q->wsi, range, sizeof range, WSI_TOKEN_HTTP_RANGE) > 0 ? range : NULL,
+        .body = q->pss->body,
+        .body_len = q->pss->body_len,
+    };
+    struct tsn_rec_api_reply rep;
+    tsn_rec_api_handle(v->rec_api, &rq, &rep);
+    OPENSSL_cleanse(ticket, sizeof ticket);
+    out->status = rep.status;
+    out->content_type = rep.content_type;
+    out->body = rep.body;
+    out->body_len = rep.body_len;
+    out->file = rep.file;
+    if (tsn_rec_api_tick(v->rec_api) > 0)
+        lws_sul_schedule(v->ctx, 0, &v->rec_sul, rec_timer, 500 * LWS_US_PER_MS);
+}
+
+/* Opens the HTTP thread's index handle in the recordings directory
+ * (created 0700, parents too, if missing). Failing is not fatal: the
+ * relay runs, /recordings answers 503 with the reason. */
+static void open_rec_index(struct vhd *v, const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            break;
+        *p = '/';
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(v->rec_why, sizeof v->rec_why, "recordings directory cannot be created: %s",
+                 strerror(errno));
+        tsn_warn("[http] recordings directory %s cannot be created: %s", dir, strerror(errno));
+        return;
+    }
+    snprintf(path, sizeof path, "%s/index.sqlite", dir);
+    char why[256] = "";
+    v->rec_index = tsn_rec_index_open(path, why, sizeof why);
+    if (!v->rec_index) {
+        tsn_warn("[http] recordings index unavailable, /recordings answers 503: %s", why);
+        snprintf(v->rec_why, sizeof v->rec_why, "recordings index unavailable");
+    }
+}
+
 /* --- routing ---------------------------------------------------------- */
 
 enum { SEG_NONE = 0, SEG_ROOM, SEG_ROOM_SESSION };
@@ -369,7 +468,7 @@ static int session_id_valid(const char *s)
  * follows (a file named "metrics" or a directory "whip" is not served). */
 static int reserved_prefix(const char *first)
 {
-    if (strcmp(first, "ws") == 0)
+    if (strcmp(first, "ws") == 0 || strcmp(first, "recordings") == 0)
         return 1;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (routes[i].prefix[0] && strcmp(routes[i].prefix, first) == 0)
@@ -385,6 +484,11 @@ static int method_matches(enum tsn_http_method route_method, enum tsn_http_metho
 
 static void route(struct request *q, struct reply *out)
 {
+    if (strncmp(q->pss->path, "/recordings", 11) == 0 &&
+        (q->pss->path[11] == '/' || q->pss->path[11] == '\0')) {
+        on_recordings(q, out);
+        return;
+    }
     char path[sizeof q->pss->path];
     char *segs[3] = {NULL, NULL, NULL};
     memcpy(path, q->pss->path, sizeof path);
@@ -491,6 +595,14 @@ static int on_body(struct pss *pss, const void *in, size_t len)
  * serve as the LWS_PRE headroom lws_write may use). */
 static int on_http_writeable(struct lws *wsi, struct pss *pss)
 {
+    if (pss->file) {
+        int rc = tsn_file_send_writeable(pss->file, wsi);
+        if (rc == 1)
+            return 0;
+        tsn_file_send_free(pss->file);
+        pss->file = NULL;
+        return rc < 0 || lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     if (!pss->resp)
         return 0;
     size_t left = pss->resp_len - pss->resp_sent;
@@ -516,8 +628,10 @@ static void http_cleanup(struct pss *pss)
 {
     free(pss->body);
     free(pss->resp);
+    tsn_file_send_free(pss->file); /* closes the file of an unfinished download */
     pss->body = NULL;
     pss->resp = NULL;
+    pss->file = NULL;
 }
 
 static void pump_media_events(struct tsn_relay *r)
@@ -568,6 +682,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         pump_media_events(lws_context_user(lws_get_context(wsi)));
+        tsn_ws_channel_wake(wsi);
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -606,9 +721,13 @@ static struct vhd *vhd_create(struct tsn_relay *r)
     struct vhd *v = prot ? lws_protocol_vh_priv_zalloc(vh, prot, sizeof *v) : NULL;
     if (!v)
         return NULL;
+    v->ctx = r->lws;
     v->streams = tsn_stream_rooms_new(r->cfg.max_peers + EXTRA_STREAM_ROOMS);
     v->annots = tsn_annot_rooms_new(TSN_ANNOT_LINGER_MS);
-    return v->streams && v->annots ? v : NULL;
+    open_rec_index(v, r->cfg.recordings_dir);
+    v->rec_api = tsn_rec_api_new(v->rec_index, v->rec_why, &r->auth, r->cfg.recordings_dir,
+                                 r->cfg.export_program);
+    return v->streams && v->annots && v->rec_api ? v : NULL;
 }
 
 /* Says at start-up what GET / will do. A missing web root is not fatal:
@@ -686,10 +805,16 @@ void tsn_http_stop(struct tsn_relay *r)
     struct vhd *v = vhd_find(r->lws);
     struct tsn_stream_rooms *streams = v ? v->streams : NULL;
     struct tsn_annot_rooms *annots = v ? v->annots : NULL;
-    if (v)
-        v->stopping = 1;         /* no presence pushes while every socket closes */
-    lws_context_destroy(r->lws); /* closes every socket, then frees v */
+    struct tsn_rec_api *rec_api = v ? v->rec_api : NULL;
+    struct tsn_rec_index *rec_index = v ? v->rec_index : NULL;
+    if (v) {
+        v->stopping = 1; /* no presence pushes while every socket closes */
+        lws_sul_cancel(&v->rec_sul);
+    }
+    lws_context_destroy(r->lws); /* closes every socket (and open downloads), then frees v */
     tsn_stream_rooms_free(streams);
     tsn_annot_rooms_free(annots);
+    tsn_rec_api_free(rec_api); /* stops running exporters */
+    tsn_rec_index_close(rec_index);
     r->lws = NULL;
 }

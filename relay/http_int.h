@@ -9,8 +9,11 @@
 #include "relay.h"
 
 #include "annot_room.h"
+#include "file_send.h"
 #include "jwt.h"
 #include "rate_limit.h"
+#include "rec_api.h"
+#include "rec_index.h"
 #include "stream_meta.h"
 
 #include <libwebsockets.h>
@@ -34,7 +37,8 @@ struct pss {
     int body_too_large;
     unsigned char *resp; /* LWS_PRE headroom + body */
     size_t resp_len;
-    size_t resp_sent; /* bytes of resp already written */
+    size_t resp_sent;           /* bytes of resp already written */
+    struct tsn_file_send *file; /* a file reply being streamed instead of resp (owned) */
     /* WebSocket, owned by ws_channel.c: zeroed at ESTABLISHED, freed at CLOSED */
     int joined;
     struct tsn_claims who;
@@ -61,6 +65,14 @@ struct vhd {
     struct tsn_annot_rooms *annots;   /* owned */
     struct pss *joined;               /* joined WebSockets, newest first (transfer none) */
     int stopping;                     /* set by http.c before the context goes: push nothing more */
+    /* Recordings (http.c): the HTTP thread's own index handle (NULL when it
+     * cannot be opened: then rec_why says why), the REST API, and the timer
+     * that reaps exporters while any runs. */
+    struct tsn_rec_index *rec_index; /* owned, nullable */
+    char rec_why[192];
+    struct tsn_rec_api *rec_api; /* owned */
+    struct lws_context *ctx;
+    lws_sorted_usec_list_t rec_sul;
 };
 
 #define RELAY_FULL "relay is full: try another relay or later"

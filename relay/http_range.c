@@ -124,7 +124,10 @@ int tsn_http_range_content_range(int status, const struct tsn_http_range *r, uin
         n = snprintf(out, cap, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, r->first, r->last, size);
     else if (status == 416)
         n = snprintf(out, cap, "bytes */%" PRIu64, size);
-    else
+    else {
+        if (cap > 0)
+            out[0] = '\0';
         return 0;
+    }
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }

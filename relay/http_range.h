@@ -38,7 +38,7 @@ int tsn_http_range_parse(const char *hdr, size_t len, uint64_t size, struct tsn_
 /* The Content-Range value for a reply of `status`: 206 gives
  * "bytes a-b/size", 416 gives "bytes *" followed by "/size". Returns the length written into
  * `out` (cap >= TSN_HTTP_RANGE_CONTENT_RANGE_MAX always suffices), 0 for
- * another status (no header to send), -1 if `cap` is too small. */
+ * another status (no header to send; `out` is ""), -1 if `cap` is too small. */
 int tsn_http_range_content_range(int status, const struct tsn_http_range *r, uint64_t size,
                                  char *out, size_t cap);
 

@@ -315,8 +315,15 @@ int tsn_pipeline_push(struct tsn_pipeline *p, GstBuffer *buf, GstCaps *caps, uin
         gst_app_src_set_caps(GST_APP_SRC(p->appsrc), caps);
     if (cur)
         gst_caps_unref(cur);
-    /* The index rides in the buffer's offset field until the appsrc probe. */
+    /* The index rides in the buffer's offset field until the appsrc probe.
+     * A clip's frames keep the timestamps they were decoded with; cleared,
+     * so appsrc stamps each with the time of its push (do-timestamp): a
+     * looping clip must not send RTP timestamps that jump back each loop. */
+    buf = gst_buffer_make_writable(buf);
     GST_BUFFER_OFFSET(buf) = index;
+    GST_BUFFER_PTS(buf) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS(buf) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION(buf) = GST_CLOCK_TIME_NONE;
     atomic_fetch_add(&p->cfg.counters->frames_pushed, 1);
     if (gst_app_src_push_buffer(GST_APP_SRC(p->appsrc), buf) != GST_FLOW_OK)
         atomic_fetch_add(&p->cfg.counters->frames_dropped, 1);

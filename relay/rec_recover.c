@@ -60,8 +60,14 @@ struct scan {
 static void scan_record(struct scan *sc, const struct tsn_rec *r)
 {
     sc->last_us = r->time_us;
-    if (r->type == TSN_REC_EVENT)
-        sc->events++;
+    if (r->type == TSN_REC_EVENT) {
+        /* Events, not the snapshot recorded at the start. */
+        json_t *j = json_loadb((const char *)r->payload, r->len, 0, NULL);
+        const char *type = json_string_value(json_object_get(j, "type"));
+        if (type && strcmp(type, "event") == 0)
+            sc->events++;
+        json_decref(j);
+    }
     if (r->type == TSN_REC_STREAM) {
         json_t *j = json_loadb((const char *)r->payload, r->len, 0, NULL);
         const char *codec = json_string_value(json_object_get(j, "codec"));

@@ -158,8 +158,8 @@ static void fail(struct tsn_rec_writer *w, struct wsess *s, int err)
         snprintf(reason, sizeof reason, "write error (%s): recording stopped", strerror(err));
     tsn_err("[recorder %s] %s", s->row.id, reason);
     tsn_metric_add(&w->metrics->recording_failures, 1);
+    post_note(w, s, reason); /* before close_file frees s */
     close_file(w, s, "failed", reason);
-    post_note(w, s, reason);
 }
 
 /* Writes bytes to the log. 0, or -errno: the session has then been failed

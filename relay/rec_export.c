@@ -404,7 +404,10 @@ void tsn_rec_export_clean_line(const char *line, const char *dir, char *out, siz
         if (starts_path(copy, p)) {
             for (const char *tag = "<path>"; *tag && o < max; tag++)
                 out[o++] = *tag;
-            while (p[1] && !strchr(" \t'\"),]", p[1]))
+            /* A path ends at a space, a quote or bracket, or a ':' that
+             * ends a word ("path: reason"). */
+            while (p[1] && !strchr(" \t'\"),]", p[1]) &&
+                   !(p[1] == ':' && (p[2] == ' ' || p[2] == '\0')))
                 p++;
             continue;
         }

@@ -292,6 +292,8 @@ static void on_welcome(struct tsn_capture *c, const struct tsn_reply *r)
     c->conn.welcomed = 1;
     tsn_debug("[capture] joined after %" G_GINT64_FORMAT " ms",
               (g_get_monotonic_time() - c->conn.started_us) / 1000);
+    if (c->o->record && tsn_sig_client_send(c->conn.sig, "{\"type\":\"record\",\"on\":true}") != 0)
+        tsn_warn("[capture] cannot ask the relay to record");
     start_media(c);
 }
 
@@ -324,12 +326,32 @@ static void note_annotations(struct tsn_capture *c, const char *json, size_t len
     }
 }
 
+/* The bedside is told when the session is recorded, and when a recording
+ * stopped on an error (disk full). */
+static void note_recording(const char *json, size_t len)
+{
+    json_t *o = json_loadb(json, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (type && strcmp(type, "recording") == 0) {
+        const char *session = json_string_value(json_object_get(o, "session"));
+        const char *reason = json_string_value(json_object_get(o, "reason"));
+        if (json_is_true(json_object_get(o, "on")))
+            tsn_info("[capture] the session is being recorded (%s)", session ? session : "?");
+        else if (json_is_true(json_object_get(o, "error")))
+            tsn_warn("[capture] recording stopped: %s", reason ? reason : "error");
+        else
+            tsn_info("[capture] recording stopped (%s)", reason ? reason : "stopped");
+    }
+    json_decref(o);
+}
+
 static void on_sig_message(const char *json, size_t len, void *user)
 {
     struct tsn_capture *c = user;
     struct tsn_reply r;
     char why[256];
     note_annotations(c, json, len);
+    note_recording(json, len);
     if (tsn_reply_parse(json, len, &r, why, sizeof why) != 0) {
         tsn_warn("[capture] ignored a malformed message from the relay: %s", why);
         return;
@@ -348,7 +370,9 @@ static void on_sig_message(const char *json, size_t len, void *user)
     case TSN_REPLY_ERROR:
         snprintf(reason, sizeof reason, "the relay refused %s: %d %s",
                  r.ref_type[0] ? r.ref_type : "the request", r.code, r.reason);
-        if (r.code == 401 || r.code == 403)
+        if (strcmp(r.ref_type, "record") == 0)
+            tsn_warn("[capture] %s (the live session goes on)", reason);
+        else if (r.code == 401 || r.code == 403)
             fatal(c, TSN_EXIT_AUTH, reason);
         else
             schedule_retry(c, reason);

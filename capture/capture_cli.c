@@ -32,6 +32,7 @@ enum {
     OPT_DURATION,
     OPT_WAIT_DEVICE,
     OPT_IGNORE_FREEZE,
+    OPT_RECORD,
     OPT_STATS,
     OPT_FRAME_LOG,
     OPT_ICE_IP,
@@ -62,6 +63,7 @@ static const struct option long_opts[] = {
     {"duration", required_argument, NULL, OPT_DURATION},
     {"wait-for-device", no_argument, NULL, OPT_WAIT_DEVICE},
     {"ignore-freeze", no_argument, NULL, OPT_IGNORE_FREEZE},
+    {"record", no_argument, NULL, OPT_RECORD},
     {"stats-json", required_argument, NULL, OPT_STATS},
     {"frame-log", required_argument, NULL, OPT_FRAME_LOG},
     {"ice-ip", required_argument, NULL, OPT_ICE_IP},
@@ -83,6 +85,8 @@ const char *tsn_capture_usage(void)
            "    --ignore-freeze       keep sending live frames when a clinician freezes the\n"
            "                          picture (default: hold the frame of the freeze until\n"
            "                          it is unfrozen)\n"
+           "    --record              ask the relay to record the session whenever this\n"
+           "                          capture joins (a clinician may still stop it)\n"
            "  Encoding:\n"
            "    --codec h264|vp8      (default h264, constrained baseline, zero latency)\n"
            "    --bitrate KBPS        target bitrate (CBR)\n"
@@ -248,6 +252,9 @@ static int apply(int c, const char *v, struct tsn_capture_opts *o, char *why, si
         break;
     case OPT_IGNORE_FREEZE:
         o->ignore_freeze = 1;
+        break;
+    case OPT_RECORD:
+        o->record = 1;
         break;
     case OPT_STATS:
         o->stats_json = v;

@@ -40,6 +40,7 @@ struct tsn_capture_opts {
     int duration_s;        /* 0 = run until signalled */
     int wait_for_device;   /* v4l2: wait for a missing device instead of failing */
     int ignore_freeze;     /* keep sending live frames while the room is frozen */
+    int record;            /* --record: ask the relay to record at every join */
     const char *stats_json;
     const char *frame_log;
     int n_ice_ips;

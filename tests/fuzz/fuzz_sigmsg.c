@@ -70,11 +70,14 @@ static void check_fields(const struct tsn_sig_msg *m)
 {
     int wants_token = m->type == TSN_SIG_JOIN;
     int wants_sdp = m->type == TSN_SIG_PUBLISH || m->type == TSN_SIG_SUBSCRIBE;
-    if (m->type < TSN_SIG_JOIN || m->type > TSN_SIG_POINTER)
+    if (m->type < TSN_SIG_JOIN || m->type > TSN_SIG_RECORD)
+        abort();
+    /* record_on is 0 or 1, and only a record message sets it. */
+    if (m->record_on != 0 && (m->type != TSN_SIG_RECORD || m->record_on != 1))
         abort();
     /* Annotation messages: the op matches, coordinates are in range;
      * fuzz_annot_request checks their members in depth. */
-    if (m->type >= TSN_SIG_DRAW) {
+    if (m->type >= TSN_SIG_DRAW && m->type <= TSN_SIG_POINTER) {
         if (m->annot.op != (enum tsn_annot_op)(m->type - TSN_SIG_DRAW + TSN_ANNOT_DRAW))
             abort();
         for (size_t i = 0; i < 2 * m->annot.n_points; i++)

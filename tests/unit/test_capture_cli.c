@@ -94,6 +94,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.connect_timeout_s, 10);
     assert_int_equal(o.duration_s, 0);
     assert_int_equal(o.wait_for_device, 0);
+    assert_int_equal(o.record, 0);
     assert_null(o.stats_json);
     assert_null(o.frame_log);
     assert_int_equal(o.n_ice_ips, 0);
@@ -116,8 +117,8 @@ static void test_every_flag(void **state)
               "2500", "--keyframe-interval", "1.5", "--keyframe-min-interval-ms", "250", "--probe",
               "L14-5 linear", "--pixel-spacing", "0.12,0.15", "--depth", "45.5", "--fingerprint",
               FP_HEX, "--connect-timeout", "0", "--duration", "3600", "--wait-for-device",
-              "--stats-json", "/tmp/s.json", "--frame-log", "/tmp/f.jsonl", "--ice-ip", "127.0.0.1",
-              "--ice-ip", "::1", "--log-level", "debug"),
+              "--record", "--stats-json", "/tmp/s.json", "--frame-log", "/tmp/f.jsonl", "--ice-ip",
+              "127.0.0.1", "--ice-ip", "::1", "--log-level", "debug"),
         0);
     assert_string_equal(o.relay_url, "wss://relay.example:9443");
     assert_string_equal(o.token, "t.o.k");
@@ -151,6 +152,7 @@ static void test_every_flag(void **state)
     assert_int_equal(o.connect_timeout_s, 0);
     assert_int_equal(o.duration_s, 3600);
     assert_int_equal(o.wait_for_device, 1);
+    assert_int_equal(o.record, 1);
     assert_string_equal(o.stats_json, "/tmp/s.json");
     assert_string_equal(o.frame_log, "/tmp/f.jsonl");
     assert_int_equal(o.n_ice_ips, 2);

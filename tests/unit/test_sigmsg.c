@@ -146,6 +146,25 @@ static void test_stop_ping(void **state)
     tsn_sig_msg_clear(&m);
 }
 
+static void test_record(void **state)
+{
+    struct tsn_sig_msg m;
+    char why[128];
+    assert_int_equal(parse("{\"type\":\"record\",\"on\":true,\"id\":4}", &m, why, sizeof why), 0);
+    assert_int_equal(m.type, TSN_SIG_RECORD);
+    assert_int_equal(m.record_on, 1);
+    assert_int_equal(m.id, 4);
+    tsn_sig_msg_clear(&m);
+    assert_int_equal(parse("{\"type\":\"record\",\"on\":false}", &m, why, sizeof why), 0);
+    assert_int_equal(m.record_on, 0);
+    tsn_sig_msg_clear(&m);
+    assert_string_equal(tsn_sig_type_name(TSN_SIG_RECORD), "record");
+    REJECT("{\"type\":\"record\"}", "field 'on' must be true or false");
+    REJECT("{\"type\":\"record\",\"on\":1}", "field 'on' must be true or false");
+    REJECT("{\"type\":\"record\",\"on\":\"true\"}", "field 'on' must be true or false");
+    REJECT("{\"type\":\"record\",\"on\":null}", "field 'on' must be true or false");
+}
+
 static void test_stream_members(void **state)
 {
     struct tsn_sig_msg m;
@@ -598,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_join),
         cmocka_unit_test(test_publish_subscribe),
         cmocka_unit_test(test_stop_ping),
+        cmocka_unit_test(test_record),
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_size_limit),

@@ -79,6 +79,11 @@ static const struct {
     C(keyframe_replays, "telesono_keyframe_replays_total"),
     C(http_requests, "telesono_http_requests_total"),
     C(auth_failures, "telesono_auth_failures_total"),
+    C(recording_bytes, "telesono_recording_bytes_total"),
+    C(recording_records, "telesono_recording_records_total"),
+    C(recording_dropped, "telesono_recording_dropped_total"),
+    C(recording_failures, "telesono_recording_failures_total"),
+    C(recording_fsyncs, "telesono_recording_fsyncs_total"),
 #undef C
 };
 
@@ -106,6 +111,8 @@ static void test_zero(void **state)
     expect_type(buf, "telesono_rooms", "gauge");
     expect_sample(buf, "telesono_ws_clients", "0");
     expect_type(buf, "telesono_ws_clients", "gauge");
+    expect_sample(buf, "telesono_recordings_active", "0");
+    expect_type(buf, "telesono_recordings_active", "gauge");
     expect_type(buf, "telesono_peers", "gauge");
     expect_sample(buf, "telesono_peers{role=\"publisher\"}", "0");
     expect_sample(buf, "telesono_peers{role=\"subscriber\"}", "0");
@@ -135,6 +142,7 @@ static void test_values(void **state)
     atomic_store(&m.rooms, 3);
     atomic_store(&m.peers_publishers, 2);
     atomic_store(&m.peers_subscribers, 250);
+    atomic_store(&m.recordings_active, 2);
     atomic_store(&m.ws_clients, -1); /* a gauge may go below zero on a bug: rendered signed */
 
     char *buf = malloc(BUF_BYTES);
@@ -153,6 +161,7 @@ static void test_values(void **state)
     expect_sample(buf, "telesono_peers{role=\"publisher\"}", "2");
     expect_sample(buf, "telesono_peers{role=\"subscriber\"}", "250");
     expect_sample(buf, "telesono_ws_clients", "-1");
+    expect_sample(buf, "telesono_recordings_active", "2");
     atomic_store(&m.peers_by_role[1], 3);
     free(buf);
     buf = malloc(BUF_BYTES);
@@ -198,9 +207,9 @@ static void test_format(void **state)
         assert_int_equal(strspn(sp + 1, "-0123456789"), strlen(sp + 1));
         samples++;
     }
-    /* counters + 2 gauges + 2 peer lines + 5 role lines + every drop reason */
+    /* counters + 3 gauges + 2 peer lines + 5 role lines + every drop reason */
     assert_int_equal(samples,
-                     (int)(sizeof counters / sizeof *counters) + 2 + 2 + 5 + TSN_DROP_REASONS);
+                     (int)(sizeof counters / sizeof *counters) + 3 + 2 + 5 + TSN_DROP_REASONS);
     free(buf);
 }
 

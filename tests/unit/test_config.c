@@ -72,6 +72,11 @@ static void expect_defaults_except_paths(const struct tsn_config *c)
     assert_int_equal(c->rtx_cache_packets, 2048);
     assert_int_equal(c->pli_interval_ms, 500);
     assert_int_equal(c->consent_timeout_s, 30);
+    assert_int_equal(c->record_mode, TSN_RECORD_ON_REQUEST);
+    assert_int_equal(c->retention_days, 0);
+    assert_int_equal(c->record_min_free_mb, 512);
+    assert_int_equal(c->record_fsync_ms, 1000);
+    assert_string_equal(c->export_program, "");
 }
 
 static void test_defaults(void **state)
@@ -84,6 +89,36 @@ static void test_defaults(void **state)
     assert_string_equal(c.cert_path, "./telesono-data/cert.pem");
     assert_string_equal(c.key_path, "./telesono-data/key.pem");
     assert_string_equal(c.secret_file, "./telesono-data/secret");
+    assert_string_equal(c.recordings_dir, "./telesono-data/recordings");
+}
+
+static void test_recording_options(void **state)
+{
+    struct tsn_config c;
+    assert_int_equal(PARSE(&c, "--recordings", "/srv/rec", "--record", "always", "--retention-days",
+                           "30", "--record-min-free-mb", "0", "--record-fsync-ms", "50",
+                           "--export-program", "/opt/tsn/telesono-export"),
+                     TSN_CONFIG_OK);
+    assert_string_equal(c.recordings_dir, "/srv/rec");
+    assert_int_equal(c.record_mode, TSN_RECORD_ALWAYS);
+    assert_int_equal(c.retention_days, 30);
+    assert_int_equal(c.record_min_free_mb, 0);
+    assert_int_equal(c.record_fsync_ms, 50);
+    assert_string_equal(c.export_program, "/opt/tsn/telesono-export");
+    assert_int_equal(PARSE(&c, "--record", "off", "--data-dir", "/d"), TSN_CONFIG_OK);
+    assert_int_equal(c.record_mode, TSN_RECORD_OFF);
+    assert_string_equal(c.recordings_dir, "/d/recordings");
+    assert_int_equal(PARSE(&c, "--record", "on-request"), TSN_CONFIG_OK);
+    assert_int_equal(c.record_mode, TSN_RECORD_ON_REQUEST);
+    assert_int_equal(PARSE(&c, "--record", "yes"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--record", "Always"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--retention-days", "36501"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--retention-days", "-1"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--record-fsync-ms", "49"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--record-fsync-ms", "10001"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--record-min-free-mb", "1048577"), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--recordings", ""), TSN_CONFIG_ERROR);
+    assert_int_equal(PARSE(&c, "--export-program", ""), TSN_CONFIG_ERROR);
 }
 
 static void test_all_flags(void **state)
@@ -481,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_defaults, setup),
+        cmocka_unit_test_setup(test_recording_options, setup),
         cmocka_unit_test_setup(test_all_flags, setup),
         cmocka_unit_test_setup(test_data_dir_derives_paths, setup),
         cmocka_unit_test_setup(test_media_port_default, setup),

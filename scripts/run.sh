@@ -42,6 +42,7 @@ token capture bedside >"$DATA/capture.token"
 token clinician dr-remote >"$DATA/clinician.token"
 token clinician dr-second >"$DATA/clinician2.token"
 token observer student >"$DATA/observer.token"
+token reviewer reviewer >"$DATA/reviewer.token"
 
 "$BIN/telesono-capture" --relay "https://127.0.0.1:$PORT" --token-file "$DATA/capture.token" \
   --ca "$DATA/cert.pem" --stats-json "$DATA/capture.stats.json" 2>"$DATA/capture.log" &
@@ -52,7 +53,7 @@ cat >&2 <<HINT
 Telesono demo is running: relay https://127.0.0.1:$PORT, room "$ROOM", phantom capture
 640x480@30 (H.264). Certificate: $DATA/cert.pem${fp:+ (SHA-256 $fp; pin it with --fingerprint)}
 Tokens (valid $((TTL / 3600)) h) are in $DATA: clinician.token, clinician2.token,
-observer.token, capture.token.
+observer.token, reviewer.token, capture.token.
 
 Watch in a browser (the link carries the clinician token in its fragment, which never
 reaches the server; accept the self-signed certificate once):
@@ -60,6 +61,11 @@ reaches the server; accept the self-signed certificate once):
 Annotate together: open this second clinician's link in another window, draw in one
 (arrow, caliper in mm, text, ...) and watch it appear in the other and in telesono-view:
   https://127.0.0.1:$PORT/#room=$ROOM&token=$(cat "$DATA/clinician2.token")
+Record: press Record in a clinician's page (everyone sees REC), annotate, press Stop.
+Review the recordings (play with the annotations at their frames, step frame by frame):
+  https://127.0.0.1:$PORT/review.html#token=$(cat "$DATA/reviewer.token")
+Recordings are in $DATA/recordings; export one to MP4 with
+  $BIN/telesono-export $DATA/recordings/$ROOM/<session-id> --burn-in
 Watch in a window (the bedside display: it draws the room's annotations over the video):
   $BIN/telesono-view --relay https://127.0.0.1:$PORT --token-file $DATA/clinician.token \\
       --ca $DATA/cert.pem

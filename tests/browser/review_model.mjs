@@ -79,6 +79,19 @@ for (let k = 0; k < tl.frames; k++) {
   }
 }
 ok(mapOk, 'every frame: frameAtMs(pts), frameAtMs(pts ± 0.4 ms) and frameAtMs(seekMs) give it back; seekMs is inside its interval');
+let nearOk = true;
+for (let k = 0; k < tl.frames; k++) {
+  const prev = k > 0 ? pts[k] - pts[k - 1] : 10;
+  const next = k + 1 < tl.frames ? pts[k + 1] - pts[k] : 10;
+  // A container time a little off either way (a coarse time scale) still names frame k.
+  if (tl.frameNearestMs(pts[k]) !== k || tl.frameNearestMs(pts[k] - prev * 0.45) !== k || tl.frameNearestMs(pts[k] + next * 0.45) !== k) {
+    nearOk = false;
+    ok(false, `frame ${k}: frameNearestMs within 45% of the neighbouring intervals`, k);
+    break;
+  }
+}
+ok(nearOk, 'every frame: frameNearestMs(pts), and up to 45% of an interval either side, give it back');
+ok(tl.frameNearestMs(-5) === 0 && tl.frameNearestMs(1e9) === 91 && tl.frameNearestMs(undefined) === 0, 'frameNearestMs clamps');
 ok(tl.frameAtMs(pts[5] - 2) === 4, '2 ms before a frame is still the previous one', tl.frameAtMs(pts[5] - 2));
 ok(tl.frameAtMs(-50) === 0 && tl.frameAtMs(1e9) === 91 && tl.frameAtMs(NaN) === 0, 'times outside the video clamp to its ends');
 ok(Math.abs(tl.seekMs(90) - (3050 + 3120.5) / 2) < 1e-9 && Math.abs(tl.seekMs(91) - (3120.5 + 3153.8) / 2) < 1e-9,

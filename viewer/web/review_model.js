@@ -107,11 +107,22 @@ export class Timeline {
     return lastAtOrBelow(this.#frameOrder, this.clampFrame(k)) + 1;
   }
 
-  // The frame shown at media time `ms` (a video frame's mediaTime or a
-  // paused element's currentTime): the last frame starting at or before it.
+  // The frame shown at media time `ms` (a paused element's currentTime):
+  // the last frame starting at or before it.
   frameAtMs(ms) {
     if (!isNum(ms)) return 0;
     return Math.max(0, lastAtOrBelow(this.pts, ms + PTS_TOLERANCE_MS));
+  }
+
+  // The frame whose start is nearest to `ms`: for a video frame's
+  // mediaTime, which is always some frame's start, whatever rounding the
+  // container's time scale applied to it (mp4mux may keep 1/1500 s).
+  frameNearestMs(ms) {
+    if (!isNum(ms)) return 0;
+    const i = lastAtOrBelow(this.pts, ms);
+    if (i < 0) return 0;
+    if (i + 1 < this.frames && this.pts[i + 1] - ms < ms - this.pts[i]) return i + 1;
+    return i;
   }
 
   // Where to put currentTime to show frame k: the middle of its interval,

@@ -100,7 +100,7 @@ export class FramePlayer extends EventTarget {
       if (!this.#tl) return;
       this.#decoded++;
       if (!this.firstFrameAt) this.firstFrameAt = performance.now();
-      this.#setFrame(this.#tl.frameAtMs(meta.mediaTime * 1000));
+      this.#setFrame(this.#tl.frameNearestMs(meta.mediaTime * 1000));
     };
     this.#rvfcHandle = this.#video.requestVideoFrameCallback(onFrame);
   }

@@ -204,7 +204,8 @@ export function markEvents(frame) {
 export function setPosition(frame, frames, ms) {
   const seek = $('seek');
   const text = frames ? `Frame ${frame} (0–${frames - 1}) · ${fmtMediaTime(ms)}` : '';
-  if (seek.value !== String(frame) && document.activeElement !== seek) seek.value = String(Math.max(0, frame));
+  // Setting the value fires no 'input': it never seeks by itself.
+  if (seek.value !== String(frame)) seek.value = String(Math.max(0, frame));
   seek.setAttribute('aria-valuetext', text);
   const out = $('position');
   if (out.textContent !== text) out.textContent = text;

@@ -15,7 +15,7 @@
 
 import { Overlay } from './overlay.js';
 import * as ui from './ui.js';
-import { Timeline, tokenClaims, explainFailure, ROOM_RE, SESSION_RE } from './review_model.js';
+import { Timeline, tokenClaims, explainFailure, fmtDateTime, ROOM_RE, SESSION_RE } from './review_model.js';
 import { RecordingsApi, ApiError } from './review_api.js';
 import { FramePlayer } from './review_player.js';
 import * as view from './review_view.js';
@@ -156,7 +156,7 @@ class Review {
       check();
       view.renderDetails(this.session || { id }, null);
       const started = this.session && this.session.started_ms;
-      if (started) document.getElementById('session-title').textContent = `Recording of ${new Date(started).toLocaleString()}`;
+      if (started) document.getElementById('session-title').textContent = `Recording of ${fmtDateTime(started)}`;
       view.setExportStatus('Asking the relay for the video…');
       const done = await this.waitExport(gen, false);
       this.metrics.exportWaitMs = round1(performance.now() - t0);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Browser test, recording and review (issue 6): the relay records into a
+# temporary --recordings directory while telesono-capture publishes its
+# phantom; in headless Chromium a clinician turns recording on with the
+# live viewer's REC button (an observer sees REC, has no toggle), draws an
+# arrow ~2 s in, stops ~3 s later; then a reviewer opens review.html:
+# the session is listed, exported, plays; at the arrow's frame (from
+# annotations.json) its colour is on the overlay, one frame earlier it is
+# not; frame steps move exactly one frame; the files answer Range requests;
+# a burned-in copy is made; a token of another room is refused with "token
+# is for another room". Checks in review.mjs; the figures (open -> first
+# frame, export wait, burn-in wait, REC latency) are printed as one JSON
+# line (REVIEW_RESULT); the page at the arrow's frame is kept as
+# artifacts/review.png.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/browser_lib.sh"
+
+ROOM=ward6
+REC_DIR="$TEST_TMP/recordings"
+mkdir -p "$ARTIFACTS" "$REC_DIR"
+start_relay --recordings "$REC_DIR"
+start_phantom "$ROOM" review-cap --probe "L14 review probe" --depth 40 --fps 15
+sleep 0.5 # a keyframe reaches the relay's cache
+TOKEN_CLIN=$(mint_token "$ROOM" clinician dr-rec)
+TOKEN_OBS=$(mint_token "$ROOM" observer student-rec)
+TOKEN_REV=$(mint_token "$ROOM" reviewer rev-1)
+TOKEN_REV_OTHER=$(mint_token other-room reviewer rev-2)
+
+run_browser review review.mjs --url "$(page_base)" --room "$ROOM" \
+    --token-clin "$TOKEN_CLIN" --token-obs "$TOKEN_OBS" --token-rev "$TOKEN_REV" \
+    --token-rev-other "$TOKEN_REV_OTHER" --screenshot "$ARTIFACTS/review.png"
+
+# What the page saw is what is on disk.
+SESSION=$(jget "$TEST_TMP/review.json" .session)
+SDIR="$REC_DIR/$ROOM/$SESSION"
+[[ -s "$SDIR/media.tsr" ]] || fail "no packet log at $SDIR/media.tsr"
+[[ $(jget "$SDIR/session.json" .state) == complete ]] || fail "session.json: state is not complete: $(cat "$SDIR/session.json")"
+for f in recording.mp4 annotations.json annotated.mp4; do
+    [[ -s "$SDIR/export/$f" ]] || fail "the export wrote no $f"
+done
+FRAMES=$(jget "$SDIR/export/annotations.json" .video.frames)
+assert_eq "$FRAMES" "$(jget "$TEST_TMP/review.json" .frames)" "frames in annotations.json and in the page"
+say "REVIEW_RESULT $(jq -c '{openToFirstFrameMs, openClickToFirstFrameMs, exportWaitMs, burnInWaitMs, recIndicatorMs, frames, recordedMs, arrowFrame, arrowFrameExpectedAbout, pixelsAtK, pixelsAtKminus1, played}' \
+    "$TEST_TMP/review.json")"
+assert_relay_alive
+stop_client capture

@@ -15,6 +15,7 @@
 #include "file_ticket.h"
 #include "log.h"
 #include "rec_api.h"
+#include "rec_export.h"
 #include "static_files.h"
 #include "stream_meta.h"
 #include "ws_channel.h"
@@ -420,7 +421,9 @@ static void open_rec_index(struct vhd *v, const char *dir)
     v->rec_index = tsn_rec_index_open(path, why, sizeof why);
     if (!v->rec_index) {
         tsn_warn("[http] recordings index unavailable, /recordings answers 503: %s", why);
-        snprintf(v->rec_why, sizeof v->rec_why, "recordings index unavailable");
+        char reason[TSN_REC_EXPORT_REASON_MAX + 1]; /* the reason without the server's paths */
+        tsn_rec_export_clean_line(why, dir, reason, sizeof reason);
+        snprintf(v->rec_why, sizeof v->rec_why, "recordings index unavailable: %s", reason);
     }
 }
 

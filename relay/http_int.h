@@ -69,7 +69,7 @@ struct vhd {
      * cannot be opened: then rec_why says why), the REST API, and the timer
      * that reaps exporters while any runs. */
     struct tsn_rec_index *rec_index; /* owned, nullable */
-    char rec_why[192];
+    char rec_why[256];
     struct tsn_rec_api *rec_api; /* owned */
     struct lws_context *ctx;
     lws_sorted_usec_list_t rec_sul;

@@ -65,7 +65,7 @@ struct seen {
 
 struct tsn_rec_api {
     struct tsn_rec_index *ix; /* borrowed, nullable */
-    char ix_why[192];
+    char ix_why[256];
     const struct tsn_auth *auth; /* borrowed */
     char dir[512];
     struct tsn_rec_exports *exports; /* owned */

@@ -27,6 +27,7 @@
 #   - audit: admin GET /recordings/A/audit lists list, view, export,
 #     download, delete and denied entries with the reasons; a reviewer may
 #     not read it; no entry and no relay log line holds a token or ticket;
+#   - a relay whose index cannot be opened runs and answers 503 with why;
 #   - after a restart (which forgets exports and their failures) a session with
 #     export/recording.mp4 counts as done; then a real recording
 #     (telesono-capture, --record always) is exported by the real telesono-export
@@ -401,6 +402,17 @@ stop_pid "$RELAY_PID"
 assert_eq "$STOPPED_STATUS" 0 "the relay's exit status on SIGTERM"
 RELAY_PID=""
 cp "$TEST_TMP/relay.log" "$TEST_TMP/relay.first.log"
+# An index that cannot be opened: the relay runs, /recordings says why.
+mkdir -p "$TEST_TMP/broken/index.sqlite"
+start_relay --recordings "$TEST_TMP/broken"
+expect 503 broken GET /recordings/roomA "$(mint_token roomA reviewer rev-a)"
+assert_eq "$(reason broken)" "recordings index unavailable: index.sqlite: Is a directory" \
+    "reason of a 503"
+assert_healthz
+stop_pid "$RELAY_PID"
+assert_eq "$STOPPED_STATUS" 0 "the relay's exit status on SIGTERM"
+RELAY_PID=""
+
 [[ -x "$TSN_EXPORT" ]] ||
     fail "telesono-export not found at $TSN_EXPORT (set TSN_EXPORT): the real export is not tested"
 # A sanitizer build's exporter runs without leak checks (GLib keeps

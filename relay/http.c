@@ -15,7 +15,6 @@
 #include "file_ticket.h"
 #include "log.h"
 #include "rec_api.h"
-#include "rec_export.h"
 #include "static_files.h"
 #include "stream_meta.h"
 #include "ws_channel.h"
@@ -395,38 +394,6 @@ static void on_recordings(struct request *q, struct reply *out)
         lws_sul_schedule(v->ctx, 0, &v->rec_sul, rec_timer, 500 * LWS_US_PER_MS);
 }
 
-/* Opens the HTTP thread's index handle in the recordings directory
- * (created 0700, parents too, if missing). Failing is not fatal: the
- * relay runs, /recordings answers 503 with the reason. */
-static void open_rec_index(struct vhd *v, const char *dir)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            break;
-        *p = '/';
-    }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(v->rec_why, sizeof v->rec_why, "recordings directory cannot be created: %s",
-                 strerror(errno));
-        tsn_warn("[http] recordings directory %s cannot be created: %s", dir, strerror(errno));
-        return;
-    }
-    snprintf(path, sizeof path, "%s/index.sqlite", dir);
-    char why[256] = "";
-    v->rec_index = tsn_rec_index_open(path, why, sizeof why);
-    if (!v->rec_index) {
-        tsn_warn("[http] recordings index unavailable, /recordings answers 503: %s", why);
-        char reason[TSN_REC_EXPORT_REASON_MAX + 1]; /* the reason without the server's paths */
-        tsn_rec_export_clean_line(why, dir, reason, sizeof reason);
-        snprintf(v->rec_why, sizeof v->rec_why, "recordings index unavailable: %s", reason);
-    }
-}
-
 /* --- routing ---------------------------------------------------------- */
 
 enum { SEG_NONE = 0, SEG_ROOM, SEG_ROOM_SESSION };
@@ -727,7 +694,8 @@ static struct vhd *vhd_create(struct tsn_relay *r)
     v->ctx = r->lws;
     v->streams = tsn_stream_rooms_new(r->cfg.max_peers + EXTRA_STREAM_ROOMS);
     v->annots = tsn_annot_rooms_new(TSN_ANNOT_LINGER_MS);
-    open_rec_index(v, r->cfg.recordings_dir);
+    /* Not fatal: the relay runs, /recordings answers 503 with rec_why. */
+    v->rec_index = tsn_rec_api_open_index(r->cfg.recordings_dir, v->rec_why, sizeof v->rec_why);
     v->rec_api = tsn_rec_api_new(v->rec_index, v->rec_why, &r->auth, r->cfg.recordings_dir,
                                  r->cfg.export_program);
     return v->streams && v->annots && v->rec_api ? v : NULL;

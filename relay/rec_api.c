@@ -599,6 +599,33 @@ static void on_delete(struct ctx *c)
 
 /* ---- entry points -------------------------------------------------------- */
 
+struct tsn_rec_index *tsn_rec_api_open_index(const char *dir, char *why, size_t why_len)
+{
+    char path[600], reason[TSN_REC_EXPORT_REASON_MAX + 1], err[256] = "";
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            break;
+        *p = '/';
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        tsn_warn("[rec-api] recordings directory %s cannot be created: %s", dir, strerror(errno));
+        snprintf(why, why_len, "recordings directory cannot be created: %s", strerror(errno));
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/index.sqlite", dir);
+    struct tsn_rec_index *ix = tsn_rec_index_open(path, err, sizeof err);
+    if (!ix) {
+        tsn_warn("[rec-api] recordings index unavailable, /recordings answers 503: %s", err);
+        tsn_rec_export_clean_line(err, dir, reason, sizeof reason);
+        snprintf(why, why_len, "recordings index unavailable: %s", reason);
+    }
+    return ix;
+}
+
 struct tsn_rec_api *tsn_rec_api_new(struct tsn_rec_index *index, const char *index_why,
                                     const struct tsn_auth *auth, const char *recordings_dir,
                                     const char *export_program)

@@ -54,6 +54,11 @@ struct tsn_rec_api_reply {
 
 struct tsn_rec_api;
 
+/* Opens the calling thread's own handle of DIR/index.sqlite, creating DIR
+ * (0700, parents too) if missing. NULL on failure, logged with the paths,
+ * and a reason for clients without them in `why`. */
+struct tsn_rec_index *tsn_rec_api_open_index(const char *dir, char *why, size_t why_len);
+
 /* `index` (borrowed, nullable: then every request that passes
  * authorisation gets 503 with `index_why`), `auth` (borrowed: the relay's
  * key, also the ticket key), the recordings directory and the configured

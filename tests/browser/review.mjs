@@ -13,18 +13,23 @@
 //     exactly one frame; the event list's button goes to K; the file links
 //     answer a Range request with 206; a burned-in copy is asked for and
 //     appears in the downloads.
+//     While it records, a reviewer can list it but not open it (409, said
+//     in words).
 //  3. a reviewer token of another room gets "token is for another room" in
 //     #error and no list; a token the relay cannot verify gets a 401
-//     sentence.
+//     sentence; a recording without video (room --empty-room, nobody
+//     publishing) fails to export and the page says why.
 // Measured: open -> first frame shown, the export wait, the burn-in wait,
 // REC indicator latency (click -> observer shows it).
 //
 // node review.mjs --url U --room R --token-clin JWT --token-obs JWT
-//   --token-rev JWT --token-rev-other JWT [--screenshot FILE] [--log FILE]
+//   --token-rev JWT --token-rev-other JWT --empty-room R2
+//   --token-clin-empty JWT --token-rev-empty JWT [--screenshot FILE] [--log FILE]
 
 import { parseArgs, viewerUrl, newPage, run, stats, text, waitFor, sleep, say } from './lib.mjs';
 
-const a = parseArgs(['url', 'room', 'token-clin', 'token-obs', 'token-rev', 'token-rev-other']);
+const a = parseArgs(['url', 'room', 'token-clin', 'token-obs', 'token-rev', 'token-rev-other', 'empty-room',
+  'token-clin-empty', 'token-rev-empty']);
 const SESSION_RE = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 const MIN_COLOUR_PIXELS = 30;
 const RECORD_BEFORE_MS = 2000;
@@ -35,13 +40,13 @@ const reviewUrl = (base, token, room) => {
   return `${b}review.html#token=${encodeURIComponent(token)}${room ? `&room=${encodeURIComponent(room)}` : ''}`;
 };
 
-async function openViewer(context, token, name) {
+async function openViewer(context, token, name, room = a.room, want = 'live') {
   const page = await newPage(context, a.log);
   page.tsnName = name;
-  await page.goto(viewerUrl(a.url, a.room, token), { waitUntil: 'domcontentloaded' });
-  await waitFor(`${name} live`, async () => {
+  await page.goto(viewerUrl(a.url, room, token), { waitUntil: 'domcontentloaded' });
+  await waitFor(`${name} ${want}`, async () => {
     const s = await stats(page);
-    return s && s.state === 'live' && s.framesDecoded > 0 ? s : null;
+    return s && s.state === want && (want !== 'live' || s.framesDecoded > 0) ? s : null;
   }, 20000, 100);
   return page;
 }
@@ -97,7 +102,20 @@ run(async (checks, { context }) => {
   checks.ok(SESSION_RE.test(session) && recA.value.by === 'dr-rec', 'recording on, with a session id, by the clinician', recA.value);
   checks.ok((await A.getAttribute('#btn-record', 'aria-pressed')) === 'true' && /Stop/.test(await text(A, '#btn-record')),
     'the clinician\'s button is pressed and says Stop recording', await text(A, '#btn-record'));
-  await sleep(RECORD_BEFORE_MS);
+  // A reviewer meanwhile: listed as recording, cannot be opened yet.
+  const t409 = Date.now();
+  const R0 = await newPage(context, a.log);
+  await R0.goto(reviewUrl(a.url, a['token-rev']), { waitUntil: 'domcontentloaded' });
+  const live = (await waitFor('the list while recording', () => R0.evaluate(() => window.telesonoReview && window.telesonoReview.sessions()), 10000)).value;
+  const liveRow = live.find((x) => x.id === session);
+  checks.ok(liveRow && liveRow.state === 'recording', 'while recording, the session is listed as recording', liveRow || live);
+  checks.ok(await R0.isDisabled(`#sessions-body tr[data-id="${session}"] button.open`), 'and its Open button is disabled');
+  const early = await R0.evaluate((id) => window.telesonoReview.open(id).then(() => 'opened', (e) => e.message), session);
+  r.openWhileRecording = early;
+  checks.ok(/409/.test(early) && /still being recorded/.test(early) && (await text(R0, '#error')) === early,
+    'opening it anyway: 409 said in words in #error', early);
+  await R0.close();
+  await sleep(Math.max(0, RECORD_BEFORE_MS - (Date.now() - t409)));
   await A.click('button[data-tool="arrow"]');
   const seqBefore = (await A.evaluate(() => window.telesono.annotations())).seq;
   await drag(A, [0.3, 0.3], [0.55, 0.5]);
@@ -149,8 +167,7 @@ run(async (checks, { context }) => {
   r.arrowFrame = K;
   r.recordedMs = Math.round(tl.pts[tl.pts.length - 1]);
   checks.ok(K >= 5 && K < tl.frames - 5, 'the arrow is on a frame inside the recording (drawn ~2 s in, stopped ~3 s after)', { K, frames: tl.frames });
-  const expectK = (RECORD_BEFORE_MS / (RECORD_BEFORE_MS + RECORD_AFTER_MS)) * tl.frames;
-  r.arrowFrameExpectedAbout = Math.round(expectK);
+  r.arrowPtsMs = ev ? ev.ms : null;
 
   // Plays: currentTime advances and frames are presented.
   const before = await info(R);
@@ -225,20 +242,6 @@ run(async (checks, { context }) => {
   }, mp4 && mp4.href);
   checks.ok(range.status === 206 && range.len === 8 && range.box === 'ftyp', 'the MP4 link answers bytes=4-11 with 206 and "ftyp"', range);
 
-  // Burned-in copy.
-  const tb = Date.now();
-  await R.click('#btn-burn');
-  const burned = await waitFor('annotated.mp4 in the downloads', async () => {
-    const note = await text(R, '#burn-note');
-    if (/failed|Could not|Not allowed/.test(note)) throw new Error(`burn-in: ${note}`);
-    return R.evaluate(() => !!document.querySelector('#downloads a[data-file="annotated.mp4"]'));
-  }, 45000, 200);
-  r.burnInWaitMs = Date.now() - tb;
-  checks.ok(!!burned.value, 'the burned-in copy appears in the downloads', await text(R, '#burn-note'));
-  checks.ok((await text(R, '#error')) === '', '#error is empty on the review page', await text(R, '#error'));
-  checks.ok(R.tsnErrors.length === 0, 'no uncaught exception on the review page', R.tsnErrors);
-  await R.close();
-
   // ---- 3. refusals ----
   const X = await newPage(context, a.log);
   await X.goto(reviewUrl(a.url, a['token-rev-other'], a.room), { waitUntil: 'domcontentloaded' });
@@ -259,5 +262,37 @@ run(async (checks, { context }) => {
   }, 10000)).value;
   r.badTokenError = err401;
   checks.ok(/401/.test(err401) && /token/.test(err401), 'a token with a bad signature: a 401 sentence', err401);
-  checks.ok(X.tsnErrors.length + Y.tsnErrors.length === 0, 'no uncaught exception on the refused pages', [...X.tsnErrors, ...Y.tsnErrors]);
+
+  // A recording without video: its export fails, with the exporter's reason.
+  const E = await openViewer(context, a['token-clin-empty'], 'clinician, empty room', a['empty-room'], 'waiting for the stream');
+  await E.click('#btn-record');
+  const emptyRec = (await waitFor('recording the empty room', () => E.evaluate(() => window.telesono.recording()), 5000)).value;
+  await sleep(1000);
+  await E.click('#btn-record');
+  await waitFor('the empty room stopped', async () => ((await text(E, '#rec')) === '' ? true : null), 5000);
+  await E.close();
+  const Z = await newPage(context, a.log);
+  await Z.goto(reviewUrl(a.url, a['token-rev-empty']), { waitUntil: 'domcontentloaded' });
+  await waitFor('the empty room\'s list', () => Z.evaluate(() => window.telesonoReview && window.telesonoReview.sessions()), 10000);
+  const failedMsg = await Z.evaluate((id) => window.telesonoReview.open(id).then(() => 'opened', (e) => e.message), emptyRec.session);
+  r.exportFailed = failedMsg;
+  checks.ok(/export failed: .*no decodable video/.test(failedMsg) && !failedMsg.includes('{"') && (await text(Z, '#error')) === failedMsg,
+    'a recording without video: "the export failed: <reason>" in #error', failedMsg);
+  checks.ok((await Z.evaluate(() => window.telesonoReview.frame())) === -1, 'and nothing plays');
+  checks.ok(X.tsnErrors.length + Y.tsnErrors.length + Z.tsnErrors.length === 0, 'no uncaught exception on the refused pages',
+    [...X.tsnErrors, ...Y.tsnErrors, ...Z.tsnErrors]);
+
+  // ---- 4. a burned-in copy (last: it takes the longest) ----
+  const tb = Date.now();
+  await R.click('#btn-burn');
+  const burned = await waitFor('annotated.mp4 in the downloads', async () => {
+    const note = await text(R, '#burn-note');
+    if (/failed|Could not|Not allowed/.test(note)) throw new Error(`burn-in: ${note}`);
+    return R.evaluate(() => !!document.querySelector('#downloads a[data-file="annotated.mp4"]'));
+  }, 45000, 200);
+  r.burnInWaitMs = Date.now() - tb;
+  checks.ok(!!burned.value, 'the burned-in copy appears in the downloads', await text(R, '#burn-note'));
+  checks.ok((await text(R, '#error')) === '', '#error is empty on the review page', await text(R, '#error'));
+  checks.ok(R.tsnErrors.length === 0, 'no uncaught exception on the review page', R.tsnErrors);
+  await R.close();
 });

@@ -165,5 +165,10 @@ ok(/still being recorded/.test(M.explainFailure(409, 'still recording', 'x')) &&
   /new review link/.test(M.explainFailure(401, 'invalid token: token expired', 'x')) && /Try again later/.test(M.explainFailure(503, 'busy', 'x')) &&
   /Cannot reach the relay/.test(M.explainFailure(0, 'Failed to fetch', 'x')), 'sentences for 409, 404, 401, 503, no answer');
 
+ok(M.exportReason('{"error":"media.tsr: no decodable video: no key frame","exit":3} (exporter exit status 3)') ===
+  'media.tsr: no decodable video: no key frame (exporter exit status 3)', 'exportReason unwraps the exporter\'s JSON line');
+ok(M.exportReason('cannot write the output') === 'cannot write the output' && M.exportReason('{broken') === '{broken' &&
+  M.exportReason('') === 'no reason given' && M.exportReason(null) === 'no reason given', 'exportReason keeps plain text');
+
 process.stdout.write(JSON.stringify({ passed: failed.length === 0, checks: passed + failed.length, failed }) + '\n');
 process.exit(failed.length ? 1 : 0);

@@ -7,8 +7,9 @@
 # the session is listed, exported, plays; at the arrow's frame (from
 # annotations.json) its colour is on the overlay, one frame earlier it is
 # not; frame steps move exactly one frame; the files answer Range requests;
-# a burned-in copy is made; a token of another room is refused with "token
-# is for another room". Checks in review.mjs; the figures (open -> first
+# a burned-in copy is made; while recording it cannot be opened (409); a
+# token of another room is refused with "token is for another room"; a
+# recording without video fails to export and the page says why. Checks in review.mjs; the figures (open -> first
 # frame, export wait, burn-in wait, REC latency) are printed as one JSON
 # line (REVIEW_RESULT); the page at the arrow's frame is kept as
 # artifacts/review.png.
@@ -25,10 +26,14 @@ TOKEN_CLIN=$(mint_token "$ROOM" clinician dr-rec)
 TOKEN_OBS=$(mint_token "$ROOM" observer student-rec)
 TOKEN_REV=$(mint_token "$ROOM" reviewer rev-1)
 TOKEN_REV_OTHER=$(mint_token other-room reviewer rev-2)
+EMPTY_ROOM=ward6-empty # nobody publishes there: its recording has no video
+TOKEN_CLIN_EMPTY=$(mint_token "$EMPTY_ROOM" clinician dr-empty)
+TOKEN_REV_EMPTY=$(mint_token "$EMPTY_ROOM" reviewer rev-3)
 
 run_browser review review.mjs --url "$(page_base)" --room "$ROOM" \
     --token-clin "$TOKEN_CLIN" --token-obs "$TOKEN_OBS" --token-rev "$TOKEN_REV" \
-    --token-rev-other "$TOKEN_REV_OTHER" --screenshot "$ARTIFACTS/review.png"
+    --token-rev-other "$TOKEN_REV_OTHER" --empty-room "$EMPTY_ROOM" \
+    --token-clin-empty "$TOKEN_CLIN_EMPTY" --token-rev-empty "$TOKEN_REV_EMPTY" --screenshot "$ARTIFACTS/review.png"
 
 # What the page saw is what is on disk.
 SESSION=$(jget "$TEST_TMP/review.json" .session)
@@ -40,7 +45,7 @@ for f in recording.mp4 annotations.json annotated.mp4; do
 done
 FRAMES=$(jget "$SDIR/export/annotations.json" .video.frames)
 assert_eq "$FRAMES" "$(jget "$TEST_TMP/review.json" .frames)" "frames in annotations.json and in the page"
-say "REVIEW_RESULT $(jq -c '{openToFirstFrameMs, openClickToFirstFrameMs, exportWaitMs, burnInWaitMs, recIndicatorMs, frames, recordedMs, arrowFrame, arrowFrameExpectedAbout, pixelsAtK, pixelsAtKminus1, played}' \
+say "REVIEW_RESULT $(jq -c '{openToFirstFrameMs, openClickToFirstFrameMs, exportWaitMs, burnInWaitMs, recIndicatorMs, frames, recordedMs, arrowFrame, arrowPtsMs, pixelsAtK, pixelsAtKminus1, played}' \
     "$TEST_TMP/review.json")"
 assert_relay_alive
 stop_client capture

@@ -15,7 +15,7 @@
 
 import { Overlay } from './overlay.js';
 import * as ui from './ui.js';
-import { Timeline, tokenClaims, explainFailure, fmtDateTime, ROOM_RE, SESSION_RE } from './review_model.js';
+import { Timeline, tokenClaims, explainFailure, exportReason, fmtDateTime, ROOM_RE, SESSION_RE } from './review_model.js';
 import { RecordingsApi, ApiError } from './review_api.js';
 import { FramePlayer } from './review_player.js';
 import * as view from './review_view.js';
@@ -215,7 +215,7 @@ class Review {
       const waited = performance.now() - t0;
       this.exportInfo = { state: st.state, reason: st.reason || '', waitMs: round1(waited) };
       if (ready(st)) return st;
-      if (st.state === 'failed') throw new Error(`the export failed: ${st.reason || 'no reason given'}`);
+      if (st.state === 'failed') throw new Error(`the export failed: ${exportReason(st.reason)}`);
       if (st.state === 'done') st = await this.api.startExport(this.id, burnIn); // done, but without our file
       if (waited > EXPORT_WAIT_MAX_MS) throw new Error(`the export did not finish within ${EXPORT_WAIT_MAX_MS / 60000} minutes`);
       const what = burnIn ? 'Burning the annotations into a copy' : 'Preparing the video (MP4, no re-encoding)';

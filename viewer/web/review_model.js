@@ -237,6 +237,25 @@ export function describeEvent(e) {
   }
 }
 
+// An export's failure reason in words: the relay passes the exporter's
+// last line, which may be its --json summary ({"error":...}) followed by
+// more text; the error sentence is kept, the JSON around it is not.
+export function exportReason(reason) {
+  if (typeof reason !== 'string' || !reason.trim()) return 'no reason given';
+  const t = reason.trim();
+  const m = /^(\{.*\})\s*(.*)$/s.exec(t);
+  if (m) {
+    try {
+      const j = JSON.parse(m[1]);
+      const why = typeof j.error === 'string' ? j.error : typeof j.reason === 'string' ? j.reason : '';
+      if (why) return m[2] ? `${why} ${m[2]}` : why;
+    } catch {
+      /* not JSON: shown as it is */
+    }
+  }
+  return t;
+}
+
 // What a failed request means, for #error. status: the HTTP status (0 when
 // the relay could not be reached); reason: the relay's text.
 export function explainFailure(status, reason, what) {

@@ -108,9 +108,14 @@ static int setup(void **state)
     return 0;
 }
 
+static void unlimit_file_size(void);
+static int fsize_limited; /* set while RLIMIT_FSIZE is lowered; teardown lifts it */
+
 static int teardown(void **state)
 {
     struct fx *f = *state;
+    if (fsize_limited)
+        unlimit_file_size();
     tsn_recorder_free(f->rec);
     int rc = nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
@@ -708,11 +713,13 @@ static void limit_file_size(const struct fx *f, rlim_t bytes)
     struct rlimit r = saved_fsize;
     r.rlim_cur = bytes;
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
+    fsize_limited = 1;
 }
 
 static void unlimit_file_size(void)
 {
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved_fsize), 0);
+    fsize_limited = 0;
 }
 
 #define LIMIT_BYTES (256u * 1024u)
@@ -779,7 +786,9 @@ static void test_write_error_note(void **state)
 
     struct tsn_rec_index *ix = open_index(f);
     struct tsn_rec_session row;
-    assert_int_equal(tsn_rec_index_session_get(ix, a.id, &row), 0);
+    int rc = tsn_rec_index_session_get(ix, a.id, &row);
+    tsn_rec_index_close(ix);
+    assert_int_equal(rc, 0);
     assert_string_equal(row.state, "failed");
     assert_string_equal(row.stop_reason, "write error (File too large): recording stopped");
     /* The row describes the file that is left. */
@@ -787,7 +796,6 @@ static void test_write_error_note(void **state)
                   (unsigned long long)row.bytes, (long long)LIMIT_BYTES,
                   (unsigned long long)row.packets, n_rtp);
     assert_int_equal(row.bytes, LIMIT_BYTES);
-    tsn_rec_index_close(ix);
 
     /* Recording again works. */
     struct tsn_rec_active a2;

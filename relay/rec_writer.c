@@ -173,6 +173,7 @@ static int write_all(struct tsn_rec_writer *w, struct wsess *s, const uint8_t *p
             continue;
         if (n <= 0) {
             int err = n < 0 ? errno : EIO;
+            s->row.bytes += off; /* the row describes the file that is left */
             fail(w, s, err);
             return -err;
         }
@@ -278,11 +279,11 @@ static void stop_session(struct tsn_rec_writer *w, struct wsess *s, const char *
     json_t *j = json_pack("{s:b, s:s, s:s}", "on", 0, "by", by, "reason", reason);
     char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    if (txt)
-        append(w, s, TSN_REC_CONTROL, (uint64_t)unix_ms() * 1000u, txt, strlen(txt));
+    uint32_t handle = s->handle;
+    int rc = txt ? append(w, s, TSN_REC_CONTROL, (uint64_t)unix_ms() * 1000u, txt, strlen(txt)) : 0;
     free(txt);
-    if (find(w, s->handle) != s)
-        return; /* the append failed it */
+    if (rc != 0 && find(w, handle) != s)
+        return; /* the append failed it: s is gone */
     if (flush(w, s) != 0 || sync_file(w, s) != 0)
         return;
     close_file(w, s, "complete", reason);
@@ -492,6 +493,28 @@ static void periodic(struct tsn_rec_writer *w, uint64_t now)
     }
 }
 
+/* Takes the posted control items and applies all but the closes, which are
+ * appended to *closes (applied after the media that preceded them). */
+static void take_control(struct tsn_rec_writer *w, struct rec_ctl ***ctail)
+{
+    pthread_mutex_lock(&w->lock);
+    struct rec_ctl *list = w->head;
+    w->head = w->tail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    while (list) {
+        struct rec_ctl *c = list;
+        list = c->next;
+        c->next = NULL;
+        if (c->type == REC_CTL_CLOSE) {
+            **ctail = c;
+            *ctail = &c->next;
+            continue;
+        }
+        on_ctl(w, c);
+        rec_ctl_free(c);
+    }
+}
+
 static void *run(void *arg)
 {
     struct tsn_rec_writer *w = arg;
@@ -507,28 +530,23 @@ static void *run(void *arg)
             }
             pthread_cond_timedwait(&w->cond, &w->lock, &until);
         }
-        struct rec_ctl *list = w->head;
-        w->head = w->tail = NULL;
         int stopping = w->stopping;
         pthread_mutex_unlock(&w->lock);
 
         /* Opens, events and joins first, then the media they may precede,
          * then the closes (so a stop keeps the packets queued before it). */
         struct rec_ctl *closes = NULL, **ctail = &closes;
-        while (list) {
-            struct rec_ctl *c = list;
-            list = c->next;
-            c->next = NULL;
-            if (c->type == REC_CTL_CLOSE) {
-                *ctail = c;
-                ctail = &c->next;
-                continue;
-            }
-            on_ctl(w, c);
-            rec_ctl_free(c);
-        }
+        take_control(w, &ctail);
         const struct tsn_rec_item *it;
+        uint32_t looked_for = 0;
         while ((it = tsn_rec_ring_peek(w->ring))) {
+            /* A session's open is posted before the media thread hears of
+             * it, so an unknown handle means its open was posted after the
+             * control items were taken: take them again, once per handle. */
+            if (!find(w, it->handle) && it->handle != looked_for) {
+                looked_for = it->handle;
+                take_control(w, &ctail);
+            }
             on_item(w, it);
             tsn_rec_ring_pop(w->ring);
         }

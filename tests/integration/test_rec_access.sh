@@ -419,7 +419,7 @@ RELAY_PID=""
 # allocations to the end), as start_client does for the GStreamer clients;
 # otherwise the relay finds it by itself, beside its own binary.
 EXPORT_ARGS=()
-if ldd "$TSN_EXPORT" 2>/dev/null | grep -q libasan; then
+if ldd "$TSN_EXPORT" 2>/dev/null | grep libasan >/dev/null; then # not -q: pipefail
     printf '#!/bin/sh\nASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" exec "%s" "$@"\n' \
         "$TSN_EXPORT" >"$TEST_TMP/export-noleaks.sh"
     chmod +x "$TEST_TMP/export-noleaks.sh"

@@ -456,6 +456,7 @@ static int encode(struct run *r)
         .remux_path = r->out[OUT_VIDEO].tmp,
         .burn_path = r->o->burn_in ? r->out[OUT_BURN].tmp : NULL,
         .timeline = r->timeline,
+        .frame_ns = tsn_export_ns_of_90k(r->last_duration_90k),
     };
     if (tsn_export_pipe_check(r->codec, r->o->burn_in, r->why, sizeof r->why) != 0)
         return fail(r, TSN_EXPORT_EXIT_OUTPUT, "%s", r->why);

@@ -27,6 +27,7 @@ struct tsn_export_pipe {
     GstElement *src;
     GstBus *bus;
     const struct tsn_export_timeline *timeline;
+    uint64_t frame_ns;
     char *remux_fs, *burn_fs; /* mp4mux faststart scratch files, removed at the end */
     /* written by the streaming threads, read after EOS */
     uint64_t remux_frames, burn_frames;
@@ -106,6 +107,20 @@ static GstPadProbeReturn on_burn_buffer(GstPad *pad, GstPadProbeInfo *info, gpoi
     return GST_PAD_PROBE_OK;
 }
 
+/* vp8dec's frames come without a duration; mp4mux would give the last one
+ * none, and a player would leave it out. */
+static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct tsn_export_pipe *p = data;
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (GST_BUFFER_DURATION_IS_VALID(buf) || !p->frame_ns)
+        return GST_PAD_PROBE_OK;
+    buf = gst_buffer_make_writable(buf);
+    GST_BUFFER_DURATION(buf) = p->frame_ns;
+    GST_PAD_PROBE_INFO_DATA(info) = buf;
+    return GST_PAD_PROBE_OK;
+}
+
 static void on_draw(GstElement *overlay, cairo_t *cr, guint64 timestamp, guint64 duration,
                     gpointer data)
 {
@@ -127,9 +142,10 @@ static void describe(const struct tsn_export_pipe_cfg *cfg, char *desc, size_t l
     int vp8 = cfg->codec == TSN_EXPORT_VP8;
     const char *head = vp8 ? "appsrc name=src format=time ! rtpvp8depay"
                            : "appsrc name=src format=time ! rtph264depay ! h264parse";
-    const char *remux = vp8 ? "queue name=rq ! webmmux name=rmux ! filesink name=rsink async=false"
-                            : "queue name=rq ! mp4mux name=rmux faststart=true ! filesink "
-                              "name=rsink async=false";
+    const char *remux =
+        vp8 ? "queue name=rq ! webmmux name=rmux ! filesink name=rsink async=false"
+            : "queue name=rq ! mp4mux name=rmux faststart=true trak-timescale=90000 ! filesink "
+              "name=rsink async=false";
     if (!cfg->burn_path) {
         snprintf(desc, len, "%s ! %s", head, remux);
         return;
@@ -137,9 +153,9 @@ static void describe(const struct tsn_export_pipe_cfg *cfg, char *desc, size_t l
     snprintf(desc, len,
              "%s ! tee name=t t. ! %s t. ! queue ! %s ! videoconvert ! video/x-raw,format=BGRx ! "
              "cairooverlay name=overlay ! videoconvert ! video/x-raw,format=I420 ! "
-             "x264enc pass=qual quantizer=18 speed-preset=fast bframes=0 key-int-max=60 ! "
-             "video/x-h264,profile=high ! h264parse name=bparse ! mp4mux name=bmux "
-             "faststart=true ! filesink name=bsink async=false",
+             "x264enc name=enc pass=qual quantizer=18 speed-preset=fast bframes=0 "
+             "key-int-max=60 ! video/x-h264,profile=high ! mp4mux name=bmux "
+             "faststart=true trak-timescale=90000 ! filesink name=bsink async=false",
              head, remux, vp8 ? "vp8dec" : "avdec_h264");
 }
 
@@ -188,6 +204,7 @@ struct tsn_export_pipe *tsn_export_pipe_new(const struct tsn_export_pipe_cfg *cf
         return NULL;
     }
     p->timeline = cfg->timeline;
+    p->frame_ns = cfg->frame_ns;
     describe(cfg, desc, sizeof desc);
     p->pipeline = gst_parse_launch(desc, &err);
     if (!p->pipeline || err) {
@@ -206,7 +223,8 @@ struct tsn_export_pipe *tsn_export_pipe_new(const struct tsn_export_pipe_cfg *cf
         add_probe(p->pipeline, "rq", on_remux_buffer, p) != 0 ||
         (cfg->burn_path &&
          (set_sink(p->pipeline, "bsink", "bmux", cfg->burn_path, &p->burn_fs) != 0 ||
-          add_probe(p->pipeline, "bparse", on_burn_buffer, p) != 0))) {
+          add_probe(p->pipeline, "enc", on_burn_buffer, p) != 0 ||
+          add_probe(p->pipeline, "overlay", on_decoded, p) != 0))) {
         snprintf(why, why_len, "cannot set up the pipeline's outputs");
         goto fail;
     }

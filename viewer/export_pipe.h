@@ -7,7 +7,11 @@
  *   burn-in branch: [tee] queue ! avdec_h264 | vp8dec ! videoconvert ! BGRx
  *                   ! cairooverlay (export_timeline.h draws) ! videoconvert
  *                   ! x264enc (constant quality 18, preset fast, no B-frames)
- *                   ! h264parse ! mp4mux ! filesink
+ *                   ! mp4mux ! filesink
+ *   (no h264parse after x264enc: without a frame rate in the caps, as from
+ *   vp8dec, it drops the last frame's duration and mp4mux then marks that
+ *   frame as one to discard.) Both mp4mux use a 90 kHz track timescale, so
+ *   the files' times are the RTP clock's exactly.
  *
  * No re-encode on the remux branch. The muxers get the files' final names
  * from the caller (temporary names: the caller renames them when complete).
@@ -28,6 +32,7 @@ struct tsn_export_pipe_cfg {
     const char *remux_path;                     /* required */
     const char *burn_path;                      /* NULL: no annotated copy */
     const struct tsn_export_timeline *timeline; /* required with burn_path; outlives the pipe */
+    uint64_t frame_ns; /* a frame's duration, for decoded frames that lost theirs */
 };
 
 struct tsn_export_pipe_result {

@@ -11,9 +11,13 @@
 #include <string.h>
 
 /* Frame intervals outside this are gaps (a pause, a lost stretch), not the
- * frame rate: they do not replace the interval. 90 kHz ticks. */
+ * frame rate: they do not count. 90 kHz ticks. */
 #define MIN_INTERVAL_90K 300   /* 300 fps */
 #define MAX_INTERVAL_90K 90000 /* 1 fps */
+/* The frame interval is the lower quartile of the last few: lost frames
+ * (double intervals, frequent under heavy loss) and late ones do not change
+ * it, a single early frame does not either. */
+#define INTERVALS_KEPT 9
 /* The first kept frame's extended timestamp: one cycle up, so a timestamp
  * just before it (out of order) stays below it instead of wrapping. */
 #define TS_EXT_START (1ull << 32)
@@ -54,6 +58,8 @@ struct tsn_export_scan {
     int64_t last_pts_90k; /* -1: nothing kept yet */
     uint32_t last_gen;    /* generation of the last kept frame */
     int64_t interval_90k;
+    int64_t intervals[INTERVALS_KEPT]; /* the last ones seen, a ring */
+    size_t n_intervals;
     json_t *session, *stream_meta;
     struct tsn_export_scan_stats st;
 };
@@ -102,6 +108,24 @@ void tsn_export_scan_free(struct tsn_export_scan *s)
 
 /* ---- frames ---- */
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void note_interval(struct tsn_export_scan *s, int64_t d)
+{
+    if (d < MIN_INTERVAL_90K || d > MAX_INTERVAL_90K)
+        return;
+    s->intervals[s->n_intervals++ % INTERVALS_KEPT] = d;
+    size_t n = s->n_intervals < INTERVALS_KEPT ? s->n_intervals : INTERVALS_KEPT;
+    int64_t sorted[INTERVALS_KEPT];
+    memcpy(sorted, s->intervals, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_i64);
+    s->interval_90k = sorted[(n - 1) / 4];
+}
+
 static void keep_frame(struct tsn_export_scan *s, struct assembly *a)
 {
     struct generation *g = &s->gen;
@@ -120,11 +144,8 @@ static void keep_frame(struct tsn_export_scan *s, struct assembly *a)
         s->st.frames_out_of_order++;
         return;
     }
-    if (s->last_pts_90k >= 0 && s->last_gen == s->gen_index) {
-        int64_t d = pts - s->last_pts_90k;
-        if (d >= MIN_INTERVAL_90K && d <= MAX_INTERVAL_90K)
-            s->interval_90k = d;
-    }
+    if (s->last_pts_90k >= 0 && s->last_gen == s->gen_index)
+        note_interval(s, pts - s->last_pts_90k);
     if (ext > g->last_ext_ts)
         g->last_ext_ts = ext;
     struct tsn_export_frame f = {

@@ -18,6 +18,7 @@
 #include "static_files.h"
 #include "stream_meta.h"
 #include "ws_channel.h"
+#include "ws_record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -210,6 +211,8 @@ static void handle_offer(struct request *q, enum tsn_peer_kind kind, struct repl
     out->body_len = strlen(answer);
     snprintf(out->location, sizeof out->location, "/%s/%s/%s",
              kind == TSN_PEER_PUBLISHER ? "whip" : "whep", who.room, id);
+    if (kind == TSN_PEER_PUBLISHER)
+        tsn_ws_record_published(q->r, vhd_of(q->wsi), who.room, who.sub);
 }
 
 static void on_whip(struct request *q, struct reply *out)

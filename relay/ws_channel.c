@@ -134,6 +134,8 @@ void tsn_ws_channel_publisher_end(void *user, const char *room, const char *sess
     struct vhd *v = user;
     if (tsn_stream_rooms_end(v->streams, room, session_id) == 1)
         broadcast_stream(v, room, NULL);
+    if (v->ctx)
+        tsn_ws_record_publisher_end(lws_context_user(v->ctx), v, room);
 }
 
 static void ws_link(struct vhd *v, struct lws *wsi, struct pss *pss)
@@ -230,7 +232,7 @@ static void ws_on_offer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
             broadcast_stream(v, pss->who.room, NULL);
     }
     if (status == 201 && kind == TSN_PEER_PUBLISHER)
-        tsn_ws_record_published(wsi, pss);
+        tsn_ws_record_published(r, vhd_of(wsi), pss->who.room, pss->who.sub);
 }
 
 /* {"type":"stream"}: the capture updates its publish session's metadata.

@@ -48,14 +48,14 @@ static int may_record(enum tsn_role role)
     return role == TSN_ROLE_CAPTURE || role == TSN_ROLE_CLINICIAN;
 }
 
-/* Starts recording the room of `pss`; tells the room. `id` is echoed to
- * the requester (-1: none). Returns 0 or the HTTP-like status of a refusal
- * with its reason in `why`. */
-static int start(struct lws *wsi, struct pss *pss, int64_t id, char *why, size_t why_len)
+/* Starts recording `room` for `by`. 0 with *a = the new recording (the
+ * room has been told, except `requester`, whom the caller tells), 1 with
+ * *a = the one already running, or the HTTP-like status of a refusal with
+ * its reason in `why`. */
+static int start_room(struct tsn_relay *r, struct vhd *v, const char *room, const char *by,
+                      const struct pss *requester, struct tsn_rec_active *a, char *why,
+                      size_t why_len)
 {
-    struct tsn_relay *r = relay_of(wsi);
-    struct vhd *v = vhd_of(wsi);
-    const char *room = pss->who.room;
     if (!r->recorder) {
         snprintf(why, why_len, "%s", r->recorder_why);
         return 503;
@@ -73,23 +73,31 @@ static int start(struct lws *wsi, struct pss *pss, int64_t id, char *why, size_t
     for (const struct pss *p = v->joined; p && n < MAX_MEMBERS; p = p->ws_next)
         if (strcmp(p->who.room, room) == 0)
             members[n++] = (struct tsn_rec_member){p->who.sub, p->who.role};
-    struct tsn_rec_active a;
-    int rc = tsn_recorder_begin(r->recorder, room, pss->who.sub, stream, snap_txt, members, n, &a,
-                                why, why_len);
+    int rc =
+        tsn_recorder_begin(r->recorder, room, by, stream, snap_txt, members, n, a, why, why_len);
     free(stream);
     free(snap_txt);
-    if (rc == -EALREADY) {
-        tsn_ws_queue(wsi, pss, active_msg(&a, id));
-        return 0;
-    }
+    if (rc == -EALREADY)
+        return 1;
     if (rc != 0)
         return rc == -ENOMEM ? 500 : 503;
-    if (tsn_media_record(r->media, room, a.handle) != 0)
-        tsn_warn("[recorder %s] media command queue full: no media recorded", a.id);
-    tsn_info("[recorder %s] started in room %s", a.id, room);
-    tsn_ws_queue(wsi, pss, active_msg(&a, id));
-    tsn_ws_room_send(v, room, pss, active_msg(&a, -1));
+    if (tsn_media_record(r->media, room, a->handle) != 0)
+        tsn_warn("[recorder %s] media command queue full: no media recorded", a->id);
+    tsn_info("[recorder %s] started in room %s", a->id, room);
+    tsn_ws_room_send(v, room, requester, active_msg(a, -1));
     return 0;
+}
+
+/* Starts recording the room of `pss` at its request; `id` is echoed to it
+ * (-1: none). Returns 0 or the status of a refusal. */
+static int start(struct lws *wsi, struct pss *pss, int64_t id, char *why, size_t why_len)
+{
+    struct tsn_rec_active a;
+    int rc =
+        start_room(relay_of(wsi), vhd_of(wsi), pss->who.room, pss->who.sub, pss, &a, why, why_len);
+    if (rc == 0 || rc == 1)
+        tsn_ws_queue(wsi, pss, active_msg(&a, id));
+    return rc == 1 ? 0 : rc;
 }
 
 /* Stops the room's recording; tells the room (the requester with `id`). */
@@ -144,15 +152,16 @@ void tsn_ws_record_joined(struct lws *wsi, struct pss *pss)
         tsn_ws_queue(wsi, pss, active_msg(a, -1));
 }
 
-void tsn_ws_record_published(struct lws *wsi, struct pss *pss)
+void tsn_ws_record_published(struct tsn_relay *r, struct vhd *v, const char *room, const char *by)
 {
-    struct tsn_relay *r = relay_of(wsi);
     char why[256];
-    if (!r->recorder || r->cfg.record_mode != TSN_RECORD_ALWAYS ||
-        tsn_recorder_active(r->recorder, pss->who.room))
+    struct tsn_rec_active a;
+    if (!r->recorder || !v || r->cfg.record_mode != TSN_RECORD_ALWAYS ||
+        tsn_recorder_active(r->recorder, room))
         return;
-    if (start(wsi, pss, -1, why, sizeof why) != 0)
-        tsn_warn("[recorder] room %s is not recorded: %s", pss->who.room, why);
+    int rc = start_room(r, v, room, by, NULL, &a, why, sizeof why);
+    if (rc > 1)
+        tsn_warn("[recorder] a room is not recorded: %s", why);
 }
 
 void tsn_ws_record_left(struct tsn_relay *r, struct vhd *v, const struct pss *pss)
@@ -164,6 +173,16 @@ void tsn_ws_record_left(struct tsn_relay *r, struct vhd *v, const struct pss *ps
         if (strcmp(p->who.room, pss->who.room) == 0)
             return;
     stop(r, v, pss->who.room, pss->who.sub, "everyone left the room", NULL, -1);
+}
+
+void tsn_ws_record_publisher_end(struct tsn_relay *r, struct vhd *v, const char *room)
+{
+    if (!r || !r->recorder || v->stopping || !tsn_recorder_active(r->recorder, room))
+        return;
+    for (const struct pss *p = v->joined; p; p = p->ws_next)
+        if (strcmp(p->who.room, room) == 0)
+            return;
+    stop(r, v, room, "relay", "the publisher left and nobody is in the room", NULL, -1);
 }
 
 void tsn_ws_record_event(struct tsn_relay *r, const char *room, const json_t *event)

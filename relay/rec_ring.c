@@ -19,6 +19,8 @@ struct tsn_rec_ring {
 
 struct tsn_rec_ring *tsn_rec_ring_new(unsigned slots)
 {
+    if (slots > 1u << 30)
+        return NULL;
     unsigned n = 1;
     while (n < slots)
         n <<= 1;

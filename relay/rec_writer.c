@@ -369,7 +369,8 @@ static void on_open(struct tsn_rec_writer *w, struct rec_ctl *c)
 
 static void on_presence(struct tsn_rec_writer *w, struct rec_ctl *c)
 {
-    audit(w, c->sub, c->role, c->joined ? "join" : "leave", c->room, NULL, NULL);
+    if (!c->member_at_start)
+        audit(w, c->sub, c->role, c->joined ? "join" : "leave", c->room, NULL, NULL);
     struct wsess *s = c->handle ? find(w, c->handle) : NULL;
     if (!s)
         return;

@@ -24,6 +24,7 @@ struct rec_ctl {
     char sub[TSN_SUB_MAX + 1];
     enum tsn_role role;
     int joined;
+    int member_at_start; /* PRESENCE: in the room when recording began (no join audit) */
     char text[128];
     char *json, *json2; /* owned, NUL-terminated, may be NULL */
     size_t json_len;

@@ -166,6 +166,7 @@ int tsn_recorder_begin(struct tsn_recorder *rec, const char *room, const char *b
         snprintf(p->sub, sizeof p->sub, "%s", participants[i].sub);
         p->role = participants[i].role;
         p->joined = 1;
+        p->member_at_start = 1; /* its join was audited when it joined */
         tsn_rec_writer_post(rec->writer, p);
     }
     return 0;

@@ -193,10 +193,12 @@ static int create_temps(struct run *r)
             continue;
         const char *slash = strrchr(w->path, '/');
         int dl = slash ? (int)(slash - w->path) + 1 : 0;
-        int n = snprintf(w->tmp, sizeof w->tmp, "%.*s.%s.part-%ld", dl, w->path,
+        char tmp[PATH_MAX]; /* (not straight into w->tmp: GCC's -Wrestrict sees one object) */
+        int n = snprintf(tmp, sizeof tmp, "%.*s.%s.part-%ld", dl, w->path,
                          slash ? slash + 1 : w->path, (long)getpid());
-        if (n < 0 || (size_t)n >= sizeof w->tmp)
+        if (n < 0 || (size_t)n >= sizeof tmp)
             return fail(r, TSN_EXPORT_EXIT_USAGE, "%s: path too long", w->path);
+        memcpy(w->tmp, tmp, (size_t)n + 1);
         int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
             return fail(r, TSN_EXPORT_EXIT_OUTPUT, "cannot write %s: %s", w->path, strerror(errno));

@@ -79,8 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a.annot = tsn_export_annot_new();
     scan(data, size, &a);
     scan(data, size, &b);
-    if (a.n != b.n || memcmp(a.f, b.f, (a.n < MAX_FRAMES ? a.n : MAX_FRAMES) * sizeof a.f[0]))
+    if (a.n != b.n)
         abort();
+    for (size_t i = 0; i < a.n && i < MAX_FRAMES; i++) /* field by field: no padding */
+        if (a.f[i].rtp_ts != b.f[i].rtp_ts || a.f[i].pts_90k != b.f[i].pts_90k ||
+            a.f[i].capture_ms != b.f[i].capture_ms || a.f[i].time_us != b.f[i].time_us)
+            abort();
     if (a.n > 0 && !a.first_key)
         abort();
     size_t n = a.n < MAX_FRAMES ? a.n : MAX_FRAMES;

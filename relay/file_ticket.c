@@ -5,6 +5,8 @@
  * bits): one ticket text per (file, expiry, holder). */
 #include "file_ticket.h"
 
+#include "b64url.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/crypto.h>
@@ -17,63 +19,6 @@
 #define MAC_B64_CHARS 43  /* 32 bytes, no padding */
 #define FIELD_MAX     128 /* room, id and name are far shorter */
 #define MAC_TAG       "telesono-file-ticket-v1\n"
-
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_value(char c)
-{
-    const char *p = c ? strchr(b64url_alphabet, c) : NULL;
-    return p ? (int)(p - b64url_alphabet) : -1;
-}
-
-/* Without padding; returns the length (NUL-terminated) or -1 if no room. */
-static long b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap)
-{
-    size_t need = len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
-    if (need + 1 > cap)
-        return -1;
-    size_t n = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        acc = (acc << 8) | in[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out[n++] = b64url_alphabet[(acc >> bits) & 63];
-        }
-        acc &= (1u << bits) - 1;
-    }
-    if (bits)
-        out[n++] = b64url_alphabet[(acc << (6 - bits)) & 63];
-    out[n] = '\0';
-    return (long)n;
-}
-
-/* Strict: -1 for a character outside the alphabet, len % 4 == 1, non-zero
- * trailing bits, or no room. */
-static long b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
-{
-    if (len % 4 == 1 || len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > cap)
-        return -1;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    return acc ? -1 : (long)n;
-}
 
 static int field_ok(const char *s)
 {
@@ -128,8 +73,8 @@ int tsn_file_ticket_make(const uint8_t *key, size_t key_len, const char *room, c
         !sub_ok(sub, strlen(sub)) || !role_ok(role) || expiry_s <= 0)
         return -EINVAL;
     if (compute_mac(key, key_len, room, id, name, expiry_s, (int)role, sub, mac) != 0 ||
-        b64url_encode((const uint8_t *)sub, strlen(sub), sub64, sizeof sub64) < 0 ||
-        b64url_encode(mac, sizeof mac, mac64, sizeof mac64) != MAC_B64_CHARS)
+        tsn_b64url_encode((const uint8_t *)sub, strlen(sub), sub64, sizeof sub64) < 0 ||
+        tsn_b64url_encode(mac, sizeof mac, mac64, sizeof mac64) != MAC_B64_CHARS)
         return -EINVAL;
     int n = snprintf(out, cap, "%" PRId64 ".%d.%s.%s", expiry_s, (int)role, sub64, mac64);
     if (n < 0 || (size_t)n >= cap) {
@@ -187,11 +132,11 @@ int tsn_file_ticket_verify(const uint8_t *key, size_t key_len, const char *room,
         split4(ticket, len, part, plen) != 0)
         return -EINVAL;
     char claimed[TSN_SUB_MAX + 1];
-    long sub_len = b64url_decode(part[2], plen[2], (uint8_t *)claimed, TSN_SUB_MAX);
+    long sub_len = tsn_b64url_decode(part[2], plen[2], (uint8_t *)claimed, TSN_SUB_MAX);
     if (parse_decimal(part[0], plen[0], &expiry_s) != 0 || expiry_s <= 0 ||
         parse_decimal(part[1], plen[1], &role_v) != 0 || !role_ok((long)role_v) || sub_len <= 0 ||
         !sub_ok(claimed, (size_t)sub_len) || plen[3] != MAC_B64_CHARS ||
-        b64url_decode(part[3], plen[3], got, sizeof got) != MAC_BYTES)
+        tsn_b64url_decode(part[3], plen[3], got, sizeof got) != MAC_BYTES)
         return -EINVAL;
     claimed[sub_len] = '\0';
     if (compute_mac(key, key_len, room, id, name, expiry_s, (int)role_v, claimed, want) != 0)

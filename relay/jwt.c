@@ -13,6 +13,8 @@
  * breaking its signature). The module has no state and does no I/O. */
 #include "jwt.h"
 
+#include "b64url.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -33,9 +35,6 @@
  * base64url('{"alg":"HS256","typ":"JWT"}'). */
 static const char sign_header_b64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 static const struct {
     enum tsn_role role;
     const char *name;
@@ -44,76 +43,6 @@ static const struct {
     {TSN_ROLE_OBSERVER, "observer"}, {TSN_ROLE_REVIEWER, "reviewer"},
     {TSN_ROLE_ADMIN, "admin"},
 };
-
-/* ---- base64url ---------------------------------------------------------- */
-
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-/* Decodes `len` characters into `out` (capacity `cap`). Returns the decoded
- * length, or -1 for any character outside the alphabet (padding included), an
- * impossible length (len % 4 == 1), non-zero trailing bits, or no room. */
-static long b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap)
-{
-    if (len % 4 == 1 || len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > cap)
-        return -1;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    /* Leftover bits (2 or 4) belong to no byte; a canonical encoder zeroes them. */
-    if (acc != 0)
-        return -1;
-    return (long)n;
-}
-
-/* Encodes without padding; returns the length written (NUL-terminated), or
- * -1 if `cap` cannot hold the result and its NUL. */
-static long b64url_encode(const uint8_t *in, size_t len, char *out, size_t cap)
-{
-    size_t need = len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
-    if (need + 1 > cap)
-        return -1;
-    size_t n = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        acc = (acc << 8) | in[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out[n++] = b64url_alphabet[(acc >> bits) & 63];
-        }
-        acc &= (1u << bits) - 1;
-    }
-    if (bits > 0)
-        out[n++] = b64url_alphabet[(acc << (6 - bits)) & 63];
-    out[n] = '\0';
-    return (long)n;
-}
 
 /* ---- names -------------------------------------------------------------- */
 
@@ -230,7 +159,7 @@ static json_t *parse_object(const uint8_t *raw, size_t len)
 static int check_header(const char *b64, size_t len)
 {
     uint8_t raw[DECODED_MAX];
-    long n = b64url_decode(b64, len, raw, sizeof raw);
+    long n = tsn_b64url_decode(b64, len, raw, sizeof raw);
     json_t *h = n > 0 ? parse_object(raw, (size_t)n) : NULL;
     if (!h)
         return TSN_JWT_EMALFORMED;
@@ -345,8 +274,8 @@ int tsn_jwt_verify(const char *token, size_t len, const uint8_t *key, size_t key
     /* Every part must be canonical base64url before any key is used, so a
      * malformed token reads as malformed whatever its signature. */
     uint8_t payload[DECODED_MAX], sig[DECODED_MAX], mac[SIG_BYTES];
-    long payload_len = b64url_decode(dot1 + 1, p_len, payload, sizeof payload);
-    long sig_len = b64url_decode(dot2 + 1, s_len, sig, sizeof sig);
+    long payload_len = tsn_b64url_decode(dot1 + 1, p_len, payload, sizeof payload);
+    long sig_len = tsn_b64url_decode(dot2 + 1, s_len, sig, sizeof sig);
     if (payload_len <= 0 || sig_len < 0)
         return TSN_JWT_EMALFORMED;
     if (!key || key_len == 0 || sig_len != SIG_BYTES)
@@ -401,7 +330,7 @@ int tsn_jwt_sign(const struct tsn_claims *c, const uint8_t *key, size_t key_len,
     size_t n = sizeof sign_header_b64 - 1;
     memcpy(buf, sign_header_b64, n);
     buf[n++] = '.';
-    long pn = b64url_encode((const uint8_t *)json, (size_t)jn, buf + n, sizeof buf - n);
+    long pn = tsn_b64url_encode((const uint8_t *)json, (size_t)jn, buf + n, sizeof buf - n);
     if (pn < 0)
         return -ENOSPC;
     n += (size_t)pn;
@@ -410,7 +339,7 @@ int tsn_jwt_sign(const struct tsn_claims *c, const uint8_t *key, size_t key_len,
     if (hmac_sha256(key, key_len, buf, n, mac) != 0)
         return -EINVAL;
     buf[n++] = '.';
-    long sn = b64url_encode(mac, sizeof mac, buf + n, sizeof buf - n);
+    long sn = tsn_b64url_encode(mac, sizeof mac, buf + n, sizeof buf - n);
     OPENSSL_cleanse(mac, sizeof mac);
     if (sn < 0)
         return -ENOSPC;

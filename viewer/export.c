@@ -459,7 +459,13 @@ static int encode(struct run *r)
         .burn_path = r->o->burn_in ? r->out[OUT_BURN].tmp : NULL,
         .timeline = r->timeline,
         .frame_ns = tsn_export_ns_of_90k(r->last_duration_90k),
+        .h264_in_band = r->scan.config_changes > 0,
     };
+    if (cfg.h264_in_band)
+        fprintf(stderr,
+                "info: %s: a later publisher sent other H.264 parameter sets: the MP4 carries "
+                "them in-band (avc3)\n",
+                r->log_path);
     if (tsn_export_pipe_check(r->codec, r->o->burn_in, r->why, sizeof r->why) != 0)
         return fail(r, TSN_EXPORT_EXIT_OUTPUT, "%s", r->why);
     r->pipe = tsn_export_pipe_new(&cfg, r->why, sizeof r->why);
@@ -477,6 +483,12 @@ static int encode(struct run *r)
         return stopped(r);
     if (rc != 0)
         return fail(r, TSN_EXPORT_EXIT_OUTPUT, "cannot write the video: %s", r->why);
+    if (r->res.cut)
+        fprintf(stderr,
+                "warning: %s: the picture changed from %dx%d to %dx%d at %.3f s (a new "
+                "publisher); one file holds one size, so the video ends there\n",
+                r->log_path, r->res.width, r->res.height, r->res.cut_width, r->res.cut_height,
+                (double)r->res.cut_pts_ns / 1e9);
     if (r->o->burn_in && r->res.burn_frames != r->res.remux_frames)
         fprintf(stderr,
                 "warning: %s: the annotated copy has %" PRIu64 " frames, the video %" PRIu64

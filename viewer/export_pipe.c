@@ -33,6 +33,10 @@ struct tsn_export_pipe {
     uint64_t remux_frames, burn_frames;
     uint64_t *pts, pts_cap;
     int width, height;
+    int first_width, first_height; /* of the first caps before the tee */
+    gint cut;                      /* atomic: a size change was seen, the rest dropped */
+    uint64_t cut_pts_ns;
+    int cut_width, cut_height;
 };
 
 static const struct {
@@ -107,6 +111,44 @@ static GstPadProbeReturn on_burn_buffer(GstPad *pad, GstPadProbeInfo *info, gpoi
     return GST_PAD_PROBE_OK;
 }
 
+/* Before the tee: the first caps' size is the files'; caps of another size
+ * (a later generation) and everything after them are dropped, EOS aside. */
+static GstPadProbeReturn on_stream(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct tsn_export_pipe *p = data;
+    if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        if (!g_atomic_int_get(&p->cut))
+            return GST_PAD_PROBE_OK;
+        if (!p->cut_pts_ns)
+            p->cut_pts_ns = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+        return GST_PAD_PROBE_DROP;
+    }
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_EOS)
+        return GST_PAD_PROBE_OK;
+    if (g_atomic_int_get(&p->cut))
+        return GST_EVENT_IS_SERIALIZED(ev) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+    if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS)
+        return GST_PAD_PROBE_OK;
+    GstCaps *caps;
+    gst_event_parse_caps(ev, &caps);
+    const GstStructure *st = gst_caps_get_structure(caps, 0);
+    int w = 0, h = 0;
+    gst_structure_get_int(st, "width", &w);
+    gst_structure_get_int(st, "height", &h);
+    if (!p->first_width && !p->first_height) {
+        p->first_width = w;
+        p->first_height = h;
+        return GST_PAD_PROBE_OK;
+    }
+    if (w == p->first_width && h == p->first_height)
+        return GST_PAD_PROBE_OK;
+    p->cut_width = w;
+    p->cut_height = h;
+    g_atomic_int_set(&p->cut, 1);
+    return GST_PAD_PROBE_DROP;
+}
+
 /* vp8dec's frames come without a duration; mp4mux would give the last one
  * none, and a player would leave it out. */
 static GstPadProbeReturn on_decoded(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -137,26 +179,31 @@ static void on_draw(GstElement *overlay, cairo_t *cr, guint64 timestamp, guint64
 /* The filesinks are async=false: with a tee, a prerolled remux sink would
  * stop its branch while x264enc (lookahead) still waits for frames before
  * its first output, and the burn-in sink would never preroll: a deadlock. */
-static void describe(const struct tsn_export_pipe_cfg *cfg, char *desc, size_t len)
+static int describe(const struct tsn_export_pipe_cfg *cfg, char *desc, size_t len)
 {
+    int n;
     int vp8 = cfg->codec == TSN_EXPORT_VP8;
-    const char *head = vp8 ? "appsrc name=src format=time ! rtpvp8depay"
-                           : "appsrc name=src format=time ! rtph264depay ! h264parse";
+    const char *head = vp8 ? "appsrc name=src format=time ! rtpvp8depay name=parse"
+                       : cfg->h264_in_band
+                           ? "appsrc name=src format=time ! rtph264depay ! h264parse name=parse ! "
+                             "video/x-h264,stream-format=avc3"
+                           : "appsrc name=src format=time ! rtph264depay ! h264parse name=parse";
     const char *remux =
         vp8 ? "queue name=rq ! webmmux name=rmux ! filesink name=rsink async=false"
             : "queue name=rq ! mp4mux name=rmux faststart=true trak-timescale=90000 ! filesink "
               "name=rsink async=false";
-    if (!cfg->burn_path) {
-        snprintf(desc, len, "%s ! %s", head, remux);
-        return;
-    }
-    snprintf(desc, len,
-             "%s ! tee name=t t. ! %s t. ! queue ! %s ! videoconvert ! video/x-raw,format=BGRx ! "
-             "cairooverlay name=overlay ! videoconvert ! video/x-raw,format=I420 ! "
-             "x264enc name=enc pass=qual quantizer=18 speed-preset=fast bframes=0 "
-             "key-int-max=60 ! video/x-h264,profile=high ! mp4mux name=bmux "
-             "faststart=true trak-timescale=90000 ! filesink name=bsink async=false",
-             head, remux, vp8 ? "vp8dec" : "avdec_h264");
+    if (!cfg->burn_path)
+        n = snprintf(desc, len, "%s ! %s", head, remux);
+    else
+        n = snprintf(
+            desc, len,
+            "%s ! tee name=t t. ! %s t. ! queue ! %s ! videoconvert ! video/x-raw,format=BGRx ! "
+            "cairooverlay name=overlay ! videoconvert ! video/x-raw,format=I420 ! "
+            "x264enc name=enc pass=qual quantizer=18 speed-preset=fast bframes=0 "
+            "key-int-max=60 ! video/x-h264,profile=high ! mp4mux name=bmux "
+            "faststart=true trak-timescale=90000 ! filesink name=bsink async=false",
+            head, remux, vp8 ? "vp8dec" : "h264parse ! avdec_h264");
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 static int set_sink(GstElement *pipeline, const char *sink, const char *mux, const char *path,
@@ -179,13 +226,13 @@ static int set_sink(GstElement *pipeline, const char *sink, const char *mux, con
     return 0;
 }
 
-static int add_probe(GstElement *pipeline, const char *name, GstPadProbeCallback cb,
-                     struct tsn_export_pipe *p)
+static int add_probe(GstElement *pipeline, const char *name, GstPadProbeType type,
+                     GstPadProbeCallback cb, struct tsn_export_pipe *p)
 {
     GstElement *e = gst_bin_get_by_name(GST_BIN(pipeline), name);
     GstPad *pad = e ? gst_element_get_static_pad(e, "src") : NULL;
     if (pad) {
-        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb, p, NULL);
+        gst_pad_add_probe(pad, type, cb, p, NULL);
         gst_object_unref(pad);
     }
     if (e)
@@ -196,7 +243,7 @@ static int add_probe(GstElement *pipeline, const char *name, GstPadProbeCallback
 struct tsn_export_pipe *tsn_export_pipe_new(const struct tsn_export_pipe_cfg *cfg, char *why,
                                             size_t why_len)
 {
-    char desc[1024];
+    char desc[2048];
     GError *err = NULL;
     struct tsn_export_pipe *p = calloc(1, sizeof *p);
     if (!p) {
@@ -205,7 +252,10 @@ struct tsn_export_pipe *tsn_export_pipe_new(const struct tsn_export_pipe_cfg *cf
     }
     p->timeline = cfg->timeline;
     p->frame_ns = cfg->frame_ns;
-    describe(cfg, desc, sizeof desc);
+    if (describe(cfg, desc, sizeof desc) != 0) {
+        snprintf(why, why_len, "pipeline description too long");
+        goto fail;
+    }
     p->pipeline = gst_parse_launch(desc, &err);
     if (!p->pipeline || err) {
         snprintf(why, why_len, "cannot build the pipeline: %s", err ? err->message : "?");
@@ -220,11 +270,14 @@ struct tsn_export_pipe *tsn_export_pipe_new(const struct tsn_export_pipe_cfg *cf
                  "emit-signals", FALSE, NULL);
     gst_caps_unref(caps);
     if (set_sink(p->pipeline, "rsink", "rmux", cfg->remux_path, &p->remux_fs) != 0 ||
-        add_probe(p->pipeline, "rq", on_remux_buffer, p) != 0 ||
+        add_probe(p->pipeline, "rq", GST_PAD_PROBE_TYPE_BUFFER, on_remux_buffer, p) != 0 ||
+        add_probe(p->pipeline, "parse",
+                  GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_stream,
+                  p) != 0 ||
         (cfg->burn_path &&
          (set_sink(p->pipeline, "bsink", "bmux", cfg->burn_path, &p->burn_fs) != 0 ||
-          add_probe(p->pipeline, "enc", on_burn_buffer, p) != 0 ||
-          add_probe(p->pipeline, "overlay", on_decoded, p) != 0))) {
+          add_probe(p->pipeline, "enc", GST_PAD_PROBE_TYPE_BUFFER, on_burn_buffer, p) != 0 ||
+          add_probe(p->pipeline, "overlay", GST_PAD_PROBE_TYPE_BUFFER, on_decoded, p) != 0))) {
         snprintf(why, why_len, "cannot set up the pipeline's outputs");
         goto fail;
     }
@@ -370,6 +423,10 @@ int tsn_export_pipe_finish(struct tsn_export_pipe *p, struct tsn_export_pipe_res
     res->burn_frames = p->burn_frames;
     res->width = p->width;
     res->height = p->height;
+    res->cut = g_atomic_int_get(&p->cut);
+    res->cut_pts_ns = p->cut_pts_ns;
+    res->cut_width = p->cut_width;
+    res->cut_height = p->cut_height;
     if (p->pts_cap >= p->remux_frames) {
         res->remux_pts_ns = p->pts;
         p->pts = NULL;

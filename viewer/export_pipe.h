@@ -4,7 +4,7 @@
  *
  *   H.264: appsrc ! rtph264depay ! h264parse ! [tee] queue ! mp4mux ! filesink
  *   VP8:   appsrc ! rtpvp8depay ! [tee] queue ! webmmux ! filesink
- *   burn-in branch: [tee] queue ! avdec_h264 | vp8dec ! videoconvert ! BGRx
+ *   burn-in branch: [tee] queue ! h264parse ! avdec_h264 | vp8dec ! videoconvert ! BGRx
  *                   ! cairooverlay (export_timeline.h draws) ! videoconvert
  *                   ! x264enc (constant quality 18, preset fast, no B-frames)
  *                   ! mp4mux ! filesink
@@ -12,6 +12,13 @@
  *   vp8dec, it drops the last frame's duration and mp4mux then marks that
  *   frame as one to discard.) Both mp4mux use a 90 kHz track timescale, so
  *   the files' times are the RTP clock's exactly.
+ *
+ * A change of picture size (a later generation) ends both files at that
+ * point: the muxers cannot change a track's size. H.264 parameter sets
+ * that change without the size are kept in-band (avc3; the burn-in branch's
+ * h264parse turns that into what avdec_h264 takes) when the caller asks
+ * (the scan saw it): with only the first SPS/PPS in the MP4's sample entry,
+ * the later frames would not decode.
  *
  * No re-encode on the remux branch. The muxers get the files' final names
  * from the caller (temporary names: the caller renames them when complete).
@@ -33,6 +40,7 @@ struct tsn_export_pipe_cfg {
     const char *burn_path;                      /* NULL: no annotated copy */
     const struct tsn_export_timeline *timeline; /* required with burn_path; outlives the pipe */
     uint64_t frame_ns; /* a frame's duration, for decoded frames that lost theirs */
+    int h264_in_band;  /* parameter sets change mid-stream: MP4 as avc3 (SPS/PPS in-band) */
 };
 
 struct tsn_export_pipe_result {
@@ -40,6 +48,11 @@ struct tsn_export_pipe_result {
     uint64_t burn_frames;   /* buffers the annotated copy's muxer took */
     uint64_t *remux_pts_ns; /* remux_frames PTS (malloc'd, caller frees) */
     int width, height;      /* 0 when the caps did not say */
+    /* The picture size changed mid-stream (a publisher restarted with
+     * another size): MP4 and WebM hold one size, so the files end there. */
+    int cut;
+    uint64_t cut_pts_ns;
+    int cut_width, cut_height;
 };
 
 struct tsn_export_pipe;

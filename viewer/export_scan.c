@@ -6,6 +6,8 @@
  * callback only borrows them). The SESSION and STREAM JSON are owned here. */
 #include "export_scan.h"
 
+#include "bytes.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,8 @@
  * (double intervals, frequent under heavy loss) and late ones do not change
  * it, a single early frame does not either. */
 #define INTERVALS_KEPT 9
+/* Bytes of a key frame's SPS + PPS compared across generations. */
+#define CONFIG_MAX 512
 /* The first kept frame's extended timestamp: one cycle up, so a timestamp
  * just before it (out of order) stays below it instead of wrapping. */
 #define TS_EXT_START (1ull << 32)
@@ -61,6 +65,9 @@ struct tsn_export_scan {
     int64_t intervals[INTERVALS_KEPT]; /* the last ones seen, a ring */
     size_t n_intervals;
     json_t *session, *stream_meta;
+    uint8_t config[CONFIG_MAX]; /* the first generation's SPS + PPS (H.264) */
+    size_t config_len;
+    int have_config;
     struct tsn_export_scan_stats st;
 };
 
@@ -126,6 +133,60 @@ static void note_interval(struct tsn_export_scan *s, int64_t d)
     s->interval_90k = sorted[(n - 1) / 4];
 }
 
+static size_t append_nal(uint8_t *out, size_t n, size_t cap, const uint8_t *nal, size_t len)
+{
+    uint8_t t = nal[0] & 0x1f;
+    if (len == 0 || (t != 7 && t != 8))
+        return n;
+    size_t take = len < cap - n ? len : cap - n;
+    memcpy(out + n, nal, take);
+    return n + take;
+}
+
+/* The SPS and PPS NAL units a key frame carries (single NAL units and
+ * STAP-A), concatenated and cut at `cap`. */
+static size_t frame_config(const struct assembly *a, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        struct tsn_export_rtp rtp;
+        if (tsn_export_rtp_parse(a->pkts[i]->data, a->pkts[i]->len, &rtp) != 0 ||
+            rtp.payload_len == 0)
+            continue;
+        const uint8_t *p = rtp.payload;
+        size_t len = rtp.payload_len;
+        if ((p[0] & 0x1f) != 24) {
+            n = append_nal(out, n, cap, p, len);
+            continue;
+        }
+        for (size_t off = 1; off + 2 < len;) {
+            size_t size = tsn_rd16(p + off);
+            off += 2;
+            if (size == 0 || size > len - off)
+                break;
+            n = append_nal(out, n, cap, p + off, size);
+            off += size;
+        }
+    }
+    return n;
+}
+
+/* A generation's first key frame: are its parameter sets the first one's? */
+static void note_config(struct tsn_export_scan *s, const struct assembly *a)
+{
+    if (s->codec != TSN_EXPORT_H264)
+        return;
+    uint8_t cfg[CONFIG_MAX];
+    size_t n = frame_config(a, cfg, sizeof cfg);
+    if (!s->have_config) {
+        memcpy(s->config, cfg, n);
+        s->config_len = n;
+        s->have_config = 1;
+    } else if (n != s->config_len || memcmp(cfg, s->config, n) != 0) {
+        s->st.config_changes++;
+    }
+}
+
 static void keep_frame(struct tsn_export_scan *s, struct assembly *a)
 {
     struct generation *g = &s->gen;
@@ -135,6 +196,7 @@ static void keep_frame(struct tsn_export_scan *s, struct assembly *a)
             return;
         }
         g->waiting_key = 0;
+        note_config(s, a);
         g->first_ext_ts = g->last_ext_ts = TS_EXT_START + a->ts;
         g->pts_offset_90k = s->last_pts_90k < 0 ? 0 : s->last_pts_90k + s->interval_90k;
     }

@@ -72,6 +72,7 @@ struct tsn_export_scan_stats {
     uint64_t frames_out_of_order; /* their PTS would not have grown */
     uint64_t generations;         /* that had packets */
     uint64_t ssrc_changes;        /* new SSRC without a STREAM record */
+    uint64_t config_changes;      /* generations whose H.264 SPS/PPS differ from the first's */
     uint64_t bad_stream_records;  /* STREAM/SESSION records that are not JSON objects */
     int no_stream_record;         /* RTP came before any STREAM record */
     struct tsn_export_reorder_stats reorder;

@@ -3,7 +3,8 @@
  * the fixture wrote and what an exporter is expected to make of it.
  *
  *   tsn-rec-fixture --out DIR [--clip FILE.mkv] [--frames N] [--fps F]
- *       [--codec h264|vp8] [--no-act] [--new-generation-at K]
+ *       [--codec h264|vp8] [--no-act]
+ *       [--new-generation-at K [--new-generation-size WxH] [--new-generation-refs 2|3]]
  *       [--skip-packets N] [--lose PCT] [--reorder PCT] [--duplicate PCT]
  *       [--lose-keyframes] [--seed S] [--corrupt OFFSET:N]... [--corrupt-frame K]...
  *       [--truncate N] [--arrow-frame K] [--chat-frame K] [--caliper-frame K]
@@ -15,7 +16,10 @@
  * rtph264pay/rtpvp8pay (MTU 1200, SPS/PPS before every IDR, the
  * abs-capture-time extension with id 3 unless --no-act). --new-generation-at K
  * encodes frames K.. with a fresh encoder and payloader (new SSRC, sequence
- * and timestamp bases: a publisher restart) after a new STREAM record.
+ * and timestamp bases: a publisher restart) after a new STREAM record, at
+ * another picture size with --new-generation-size, with other H.264
+ * parameter sets (x264 ref=2|3: another SPS, same size) with
+ * --new-generation-refs.
  *
  * Records, as the relay writes them: SESSION, STREAM, an initial
  * "annotations" snapshot holding one green line (id 2), then RTP packets in
@@ -184,10 +188,17 @@ static void encode(struct fixture *f, int first, int end, int gen)
     char desc[1024];
     snprintf(desc, sizeof desc,
              "appsrc name=src format=time caps=video/x-raw,format=I420,width=%d,height=%d,"
-             "framerate=%d/%d ! %s name=enc ! %s name=pay mtu=1200 pt=%d ssrc=%u "
+             "framerate=%d/%d ! videoscale ! video/x-raw,width=%d,height=%d ! %s name=enc ! "
+             "%s name=pay mtu=1200 pt=%d ssrc=%u "
              "seqnum-offset=%u timestamp-offset=%u ! appsink name=sink sync=false",
-             f->width, f->height, fn, fd,
+             f->width, f->height, fn, fd, gen && f->o.gen2_width ? f->o.gen2_width : f->width,
+             gen && f->o.gen2_width ? f->o.gen2_height : f->height,
              vp8 ? "vp8enc deadline=1 keyframe-max-dist=60 target-bitrate=2000000"
+             : gen && f->o.gen2_refs
+                 ? (f->o.gen2_refs == 2 ? "x264enc tune=zerolatency speed-preset=ultrafast "
+                                          "key-int-max=60 bitrate=2000 ref=2"
+                                        : "x264enc tune=zerolatency speed-preset=ultrafast "
+                                          "key-int-max=60 bitrate=2000 ref=3")
                  : "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=2000",
              vp8 ? "rtpvp8pay picture-id-mode=15-bit"
                  : "rtph264pay config-interval=-1 aggregate-mode=zero-latency",
@@ -471,12 +482,14 @@ static void write_json(const char *dir, const char *name, json_t *j)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tsn-rec-fixture --out DIR [--clip FILE.mkv] [--frames N] [--fps F]\n"
-                    "  [--codec h264|vp8] [--no-act] [--new-generation-at K] [--skip-packets N]\n"
-                    "  [--lose PCT] [--reorder PCT] [--duplicate PCT] [--lose-keyframes]\n"
-                    "  [--seed S] [--corrupt OFFSET:N]... [--corrupt-frame K]... [--truncate N]\n"
-                    "  [--arrow-frame K] [--chat-frame K] [--caliper-frame K]\n"
-                    "  [--bookmark-frame K] [--delete-frame K]   (K < 0: no such event)\n");
+    fprintf(stderr,
+            "usage: tsn-rec-fixture --out DIR [--clip FILE.mkv] [--frames N] [--fps F]\n"
+            "  [--codec h264|vp8] [--no-act] [--new-generation-at K [--new-generation-size WxH]\n"
+            "  [--new-generation-refs 2|3]] [--skip-packets N]\n"
+            "  [--lose PCT] [--reorder PCT] [--duplicate PCT] [--lose-keyframes]\n"
+            "  [--seed S] [--corrupt OFFSET:N]... [--corrupt-frame K]... [--truncate N]\n"
+            "  [--arrow-frame K] [--chat-frame K] [--caliper-frame K]\n"
+            "  [--bookmark-frame K] [--delete-frame K]   (K < 0: no such event)\n");
     exit(2);
 }
 
@@ -490,6 +503,8 @@ static void parse(int argc, char **argv, struct options *o)
         {"codec", 1, 0, 'C'},
         {"no-act", 0, 0, 'A'},
         {"new-generation-at", 1, 0, 'g'},
+        {"new-generation-size", 1, 0, 'G'},
+        {"new-generation-refs", 1, 0, 'R'},
         {"skip-packets", 1, 0, 's'},
         {"lose", 1, 0, 'l'},
         {"reorder", 1, 0, 'r'},
@@ -540,6 +555,14 @@ static void parse(int argc, char **argv, struct options *o)
             break;
         case 'g':
             o->new_gen_at = atoi(optarg);
+            break;
+        case 'R':
+            o->gen2_refs = atoi(optarg) == 2 ? 2 : 3;
+            break;
+        case 'G':
+            if (sscanf(optarg, "%dx%d", &o->gen2_width, &o->gen2_height) != 2 ||
+                o->gen2_width < 16 || o->gen2_height < 16)
+                usage();
             break;
         case 's':
             o->skip_packets = atoi(optarg);

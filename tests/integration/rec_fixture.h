@@ -19,7 +19,8 @@
 
 struct options {
     const char *out, *clip, *codec;
-    int frames, act, new_gen_at, skip_packets, lose_keyframes, truncate;
+    int frames, act, new_gen_at, gen2_width, gen2_height, gen2_refs, skip_packets, lose_keyframes,
+        truncate;
     double fps, lose, reorder, duplicate;
     unsigned seed;
     long corrupt_off[MAX_CORRUPT], corrupt_len[MAX_CORRUPT];

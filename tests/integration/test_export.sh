@@ -19,7 +19,9 @@
 #     the file: ffmpeg leaves out some frames whose references were lost);
 #   - a recording that starts mid-GOP starts at its first key frame, events
 #     before it at frame 0; a publisher restart (new generation) keeps the
-#     frames and PTS growing; VP8 goes to WebM;
+#     frames and PTS growing; one with other H.264 parameter sets decodes
+#     cleanly (avc3, in-band SPS/PPS); one at another picture size ends the
+#     video there (a file holds one size) with a warning; VP8 goes to WebM;
 #   - exit 2 for a file that is not a recording, 3 for no key frame, 4 for
 #     an output that cannot be written (no partial file left, even when the
 #     disk fills mid-write: RLIMIT_FSIZE).
@@ -264,6 +266,32 @@ assert_video "$TEST_TMP/restart/export/recording.mp4" "$FRAMES" "$(truth restart
     "two generations"
 assert_eq "$(jq '[.video.frame_pts_ms as $p | range(1; $p | length) | select($p[.] <= $p[. - 1])] | length' \
     "$TEST_TMP/restart/export/annotations.json")" 0 "PTS that do not grow"
+
+# ---- a restarted publisher with other H.264 parameter sets (same size) ----
+fixture restart-sps --new-generation-at 60 --new-generation-refs 3
+export_rec restart-sps
+assert_eq "$EXPORT_RC" 0 "other parameter sets: exit status"
+grep -q "the MP4 carries them in-band (avc3)" "$TEST_TMP/restart-sps.err" ||
+    fail "no avc3 info line: $(cat "$TEST_TMP/restart-sps.err")"
+assert_video "$TEST_TMP/restart-sps/export/recording.mp4" "$FRAMES" \
+    "$(truth restart-sps .duration_ms)" "other parameter sets"
+# the second generation decodes with its own SPS/PPS: no decoder error
+errs=$(ffmpeg -v error -i "$TEST_TMP/restart-sps/export/recording.mp4" -f null - 2>&1 | wc -l)
+assert_eq "$errs" 0 "ffmpeg decoding errors after the parameter sets change"
+
+# ---- a restarted publisher at another picture size: the video ends there ----
+fixture restart-size --new-generation-at 60 --new-generation-size 640x480
+export_rec restart-size --burn-in
+assert_eq "$EXPORT_RC" 0 "picture size change: exit status"
+assert_contains "$(cat "$TEST_TMP/restart-size.err")" "the picture changed from 820x616 to 640x480" \
+    "picture size change: warning"
+assert_eq "$(summary restart-size .frames)" 60 "picture size change: frames (the first publisher's)"
+assert_video "$TEST_TMP/restart-size/export/recording.mp4" 60 \
+    "$(jq '.frames[59].pts_ms + 1000 / .fps' "$TEST_TMP/restart-size/truth.json")" \
+    "picture size change: recording.mp4"
+assert_eq "$(probe "$TEST_TMP/restart-size/export/annotated.mp4" | cut -d' ' -f1)" 60 \
+    "picture size change: annotated.mp4 frames"
+assert_eq "$(event_frame restart-size 7)" 59 "event after the cut: the last frame"
 
 # ---- VP8 -> WebM ----
 fixture vp8 --codec vp8

@@ -339,6 +339,34 @@ static void test_new_generation(void **state)
     }
     assert_int_equal(stats.generations, 2);
     assert_int_equal(stats.frames_before_key, 1);
+    assert_int_equal(stats.config_changes, 0); /* the same SPS and PPS */
+    tsn_export_scan_free(s);
+}
+
+/* A later generation whose key frame carries another SPS (in a STAP-A with
+ * the PPS) is counted: the exporter then keeps parameter sets in-band. */
+static void test_config_change(void **state)
+{
+    static struct pool pl;
+    pl.n = 0;
+    struct got g = {0};
+    struct tsn_export_scan *s = new_scan(&g);
+    struct stream st = {.ssrc = 1, .pt = 96}, st2 = {.ssrc = 2, .pt = 96};
+    size_t idx[64], n = 0;
+    feed_stream(s, STREAM1);
+    key_frame(&pl, idx, &n, &st, 1, 0);
+    const uint8_t stap[] = {0x78, 0, 4, 0x67, 0x42, 0xc0, 0x20, 0, 3, 0x68, 0xce, 0x3c};
+    idx[n++] = pkt(&pl, &st2, 900, 5000, 0, stap, sizeof stap);
+    idx[n++] = pkt(&pl, &st2, 901, 5000, 0, IDR_START, sizeof IDR_START);
+    idx[n++] = pkt(&pl, &st2, 902, 5000, 1, IDR_END, sizeof IDR_END);
+    for (size_t i = 0; i < n; i++)
+        feed_pkt(s, &pl, idx[i], i);
+    tsn_export_scan_finish(s);
+    struct tsn_export_scan_stats stats;
+    tsn_export_scan_stats(s, &stats);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(stats.ssrc_changes, 1);
+    assert_int_equal(stats.config_changes, 1);
     tsn_export_scan_free(s);
 }
 
@@ -467,11 +495,17 @@ static void test_bad_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames_and_pts),   cmocka_unit_test(test_key_start_and_damage),
-        cmocka_unit_test(test_gap_before_frame), cmocka_unit_test(test_reorder_and_duplicates),
-        cmocka_unit_test(test_new_generation),   cmocka_unit_test(test_ssrc_change_other_pt),
-        cmocka_unit_test(test_pts_must_grow),    cmocka_unit_test(test_vp8),
-        cmocka_unit_test(test_interval),         cmocka_unit_test(test_bad_window),
+        cmocka_unit_test(test_frames_and_pts),
+        cmocka_unit_test(test_key_start_and_damage),
+        cmocka_unit_test(test_gap_before_frame),
+        cmocka_unit_test(test_reorder_and_duplicates),
+        cmocka_unit_test(test_new_generation),
+        cmocka_unit_test(test_config_change),
+        cmocka_unit_test(test_ssrc_change_other_pt),
+        cmocka_unit_test(test_pts_must_grow),
+        cmocka_unit_test(test_vp8),
+        cmocka_unit_test(test_interval),
+        cmocka_unit_test(test_bad_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@ static const struct rec_file {
     const char *type;
 } rec_files[] = {
     {"recording.mp4", "video/mp4"},
+    {"recording.webm", "video/webm"}, /* VP8 recordings */
     {"annotated.mp4", "video/mp4"},
     {"annotations.json", "application/json"},
 };
@@ -311,7 +312,7 @@ static json_t *export_json(struct ctx *c)
         char ticket[TSN_FILE_TICKET_MAX + 1], url[512];
         if (file_size_at(efd, rec_files[i].name, &size) != 0)
             continue;
-        has_recording |= i == 0;
+        has_recording |= i <= 1; /* recording.mp4 or .webm */
         if (tsn_file_ticket_make(api->auth->key, api->auth->key_len, c->t.room, c->t.id,
                                  rec_files[i].name, c->who.sub, c->who.role, expiry_s, ticket,
                                  sizeof ticket) < 0)
@@ -419,7 +420,8 @@ static int export_complete(struct ctx *c, int burn_in)
 {
     int efd = open_dir_at(c->api, c->t.room, c->t.id, 1);
     uint64_t size;
-    int ok = file_size_at(efd, "recording.mp4", &size) == 0 &&
+    int ok = (file_size_at(efd, "recording.mp4", &size) == 0 ||
+              file_size_at(efd, "recording.webm", &size) == 0) &&
              file_size_at(efd, "annotations.json", &size) == 0 &&
              (!burn_in || file_size_at(efd, "annotated.mp4", &size) == 0);
     if (efd >= 0)

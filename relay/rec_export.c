@@ -341,7 +341,7 @@ enum tsn_rec_export_state tsn_rec_exports_state(struct tsn_rec_exports *x, const
         return TSN_REC_EXPORT_DONE;
     if (j && j->state == JOB_OK) {
         if (reason)
-            snprintf(reason, reason_len, "the exporter finished without writing recording.mp4");
+            snprintf(reason, reason_len, "the exporter finished without writing the recording");
         return TSN_REC_EXPORT_FAILED;
     }
     return TSN_REC_EXPORT_NONE;

@@ -193,7 +193,7 @@ static void test_done(void **state)
     /* Done is judged by the file: gone, a finished job says it wrote none. */
     assert_int_equal(tsn_rec_exports_state(x, ID1, 0, reason, sizeof reason, NULL),
                      TSN_REC_EXPORT_FAILED);
-    assert_non_null(strstr(reason, "without writing recording.mp4"));
+    assert_non_null(strstr(reason, "without writing the recording"));
     assert_int_equal(tsn_rec_exports_forget(x, ID1), 0);
     assert_int_equal(tsn_rec_exports_state(x, ID1, 0, reason, sizeof reason, NULL),
                      TSN_REC_EXPORT_NONE);

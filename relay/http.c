@@ -211,6 +211,8 @@ static void handle_offer(struct request *q, enum tsn_peer_kind kind, struct repl
     out->body_len = strlen(answer);
     snprintf(out->location, sizeof out->location, "/%s/%s/%s",
              kind == TSN_PEER_PUBLISHER ? "whip" : "whep", who.room, id);
+    tsn_recorder_audit(q->r->recorder, who.room, who.sub, who.role, "join",
+                       kind == TSN_PEER_PUBLISHER ? "whip" : "whep");
     if (kind == TSN_PEER_PUBLISHER)
         tsn_ws_record_published(q->r, vhd_of(q->wsi), who.room, who.sub);
 }

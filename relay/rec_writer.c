@@ -391,6 +391,9 @@ static void on_ctl(struct tsn_rec_writer *w, struct rec_ctl *c)
     case REC_CTL_PRESENCE:
         on_presence(w, c);
         break;
+    case REC_CTL_AUDIT:
+        audit(w, c->sub, c->role, c->text, c->room, NULL, c->json);
+        break;
     case REC_CTL_EVENT:
         if ((s = find(w, c->handle)) &&
             append(w, s, TSN_REC_EVENT, (uint64_t)unix_ms() * 1000u, c->json, c->json_len) == 0)

@@ -12,6 +12,7 @@ enum rec_ctl_type {
     REC_CTL_CLOSE,    /* handle, sub (by), text (reason) */
     REC_CTL_EVENT,    /* handle, json */
     REC_CTL_PRESENCE, /* handle (0: not recorded), room, sub, role, joined, time_ms */
+    REC_CTL_AUDIT,    /* room, sub, role, text (action), json (detail) */
 };
 
 struct rec_ctl {

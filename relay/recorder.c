@@ -222,6 +222,22 @@ void tsn_recorder_presence(struct tsn_recorder *rec, const char *room, const cha
     tsn_rec_writer_post(rec->writer, c);
 }
 
+void tsn_recorder_audit(struct tsn_recorder *rec, const char *room, const char *sub,
+                        enum tsn_role role, const char *action, const char *detail)
+{
+    if (!rec)
+        return;
+    struct rec_ctl *c = ctl_new(REC_CTL_AUDIT, 0, room);
+    if (!c || (detail && !(c->json = strdup(detail)))) {
+        rec_ctl_free(c);
+        return;
+    }
+    snprintf(c->sub, sizeof c->sub, "%s", sub);
+    snprintf(c->text, sizeof c->text, "%s", action);
+    c->role = role;
+    tsn_rec_writer_post(rec->writer, c);
+}
+
 int tsn_recorder_pop_note(struct tsn_recorder *rec, struct tsn_rec_note *out)
 {
     while (rec && tsn_rec_writer_pop_note(rec->writer, out)) {

@@ -89,6 +89,11 @@ void tsn_recorder_event(struct tsn_recorder *rec, const char *room, const char *
 void tsn_recorder_presence(struct tsn_recorder *rec, const char *room, const char *sub,
                            enum tsn_role role, int joined);
 
+/* Any other access worth an audit entry (e.g. "join" by WHIP/WHEP, with
+ * detail "whep"). */
+void tsn_recorder_audit(struct tsn_recorder *rec, const char *room, const char *sub,
+                        enum tsn_role role, const char *action, const char *detail);
+
 /* The next note from the writer: 1 and *out (the control side has already
  * forgotten the failed recording), or 0. */
 int tsn_recorder_pop_note(struct tsn_recorder *rec, struct tsn_rec_note *out);

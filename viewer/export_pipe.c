@@ -352,6 +352,20 @@ static int poll_bus(struct tsn_export_pipe *p, GstClockTime timeout, char *why, 
     return rc;
 }
 
+/* The marker bit of a packet copy: set on a frame's last packet only. The
+ * depayloaders end an access unit at a marker, and a publisher may set it
+ * inside a frame (rtph264pay's SPS/PPS STAP-A answering a key-frame
+ * request): the frame the scan kept must reach the muxer as one. */
+static void set_marker(GstBuffer *b, int last)
+{
+    GstMapInfo m;
+    if (!gst_buffer_map(b, &m, GST_MAP_WRITE))
+        return;
+    if (m.size >= 2) /* parsed as RTP by the scan: at least a header */
+        m.data[1] = (uint8_t)(last ? m.data[1] | 0x80 : m.data[1] & 0x7f);
+    gst_buffer_unmap(b, &m);
+}
+
 int tsn_export_pipe_push(struct tsn_export_pipe *p, const struct tsn_export_frame *f,
                          const volatile int *stop, char *why, size_t why_len)
 {
@@ -376,6 +390,7 @@ int tsn_export_pipe_push(struct tsn_export_pipe *p, const struct tsn_export_fram
     GstBufferList *list = gst_buffer_list_new_sized((guint)f->n_pkts);
     for (size_t i = 0; i < f->n_pkts; i++) {
         GstBuffer *b = gst_buffer_new_memdup(f->pkts[i]->data, f->pkts[i]->len);
+        set_marker(b, i + 1 == f->n_pkts);
         GST_BUFFER_PTS(b) = pts;
         GST_BUFFER_DTS(b) = pts;
         GST_BUFFER_DURATION(b) = dur;

@@ -66,9 +66,11 @@ struct tsn_export_pipe *tsn_export_pipe_new(const struct tsn_export_pipe_cfg *cf
                                             size_t why_len);
 void tsn_export_pipe_free(struct tsn_export_pipe *p);
 
-/* Pushes one kept frame's packets (copied) with its PTS. Waits while the
- * pipeline is more than a few MB behind. 0, or -EIO with a reason when the
- * pipeline failed, -EINTR when *stop became non-zero while waiting. */
+/* Pushes one kept frame's packets (copied, the marker bit on the last one
+ * only, so the depayloader makes one access unit of them) with its PTS.
+ * Waits while the pipeline is more than a few MB behind. 0, or -EIO with a
+ * reason when the pipeline failed, -EINTR when *stop became non-zero while
+ * waiting. */
 int tsn_export_pipe_push(struct tsn_export_pipe *p, const struct tsn_export_frame *f,
                          const volatile int *stop, char *why, size_t why_len);
 

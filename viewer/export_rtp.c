@@ -106,8 +106,9 @@ int64_t tsn_export_act_unix_ms(const uint8_t *data, size_t len)
 static int nal_flags(uint8_t nal, const uint8_t *rest, size_t rest_len)
 {
     switch (nal & 0x1f) {
-    case 7: /* sequence parameter set: sent first in a key frame */
-        return TSN_EXPORT_PKT_START | TSN_EXPORT_PKT_KEY | TSN_EXPORT_PKT_CONFIG;
+    case 7: /* sequence parameter set: sent first in a key frame, but not a
+               picture (a payloader may send it alone) */
+        return TSN_EXPORT_PKT_START | TSN_EXPORT_PKT_CONFIG;
     case 6: /* SEI */
     case 9: /* access unit delimiter */
         return TSN_EXPORT_PKT_START;

@@ -52,8 +52,8 @@ int64_t tsn_export_act_unix_ms(const uint8_t *data, size_t len);
          SEI or access unit delimiter, or a slice whose first_mb_in_slice                          \
          is 0; VP8, the S bit on partition 0 */
 #define TSN_EXPORT_PKT_KEY                                                                         \
-    2 /* carries an H.264 SPS or the start of an IDR slice, or the                                 \
-         start of a VP8 key frame */
+    2 /* carries the start of an H.264 IDR slice (an SPS alone is not                              \
+         a key frame), or the start of a VP8 key frame */
 #define TSN_EXPORT_PKT_CONFIG                                                                      \
     4 /* carries what a decoder needs to start: an H.264 SPS; a VP8                                \
          key frame */

@@ -45,6 +45,7 @@ struct assembly {
     int active;
     uint32_t ts;
     int start_ok, broken, key, config;
+    int last_marker; /* the marker bit of the last packet appended */
     int64_t capture_ms;
     uint64_t time_us;
 };
@@ -58,7 +59,7 @@ struct tsn_export_scan {
     struct generation gen;
     uint32_t gen_index; /* 0-based count of generations started */
     struct assembly cur;
-    int prev_marker;      /* the packet handed on before ended a frame */
+    int prev_seen;        /* a packet of this generation was handed on before */
     int64_t last_pts_90k; /* -1: nothing kept yet */
     uint32_t last_gen;    /* generation of the last kept frame */
     int64_t interval_90k;
@@ -229,13 +230,15 @@ static void keep_frame(struct tsn_export_scan *s, struct assembly *a)
         s->cb.frame(s->ctx, &f);
 }
 
-/* Ends the frame being assembled: kept when complete (marker seen). */
-static void finish_frame(struct tsn_export_scan *s, int marker)
+/* Ends the frame being assembled (the next packet has another timestamp,
+ * or nothing follows): kept when complete, i.e. its last packet carries the
+ * marker bit. */
+static void finish_frame(struct tsn_export_scan *s)
 {
     struct assembly *a = &s->cur;
     if (!a->active)
         return;
-    if (a->start_ok && !a->broken && marker)
+    if (a->start_ok && !a->broken && a->last_marker)
         keep_frame(s, a);
     else
         s->st.frames_incomplete++;
@@ -256,7 +259,11 @@ static int append(struct assembly *a, struct tsn_export_pkt *p)
     return 0;
 }
 
-/* A packet in sequence order (from the reorder window). */
+/* A packet in sequence order (from the reorder window). A frame is every
+ * packet of one RTP timestamp: the marker bit does not end it, since a
+ * payloader may set it on a packet that is not the frame's last
+ * (rtph264pay answering a key-frame request sends the SPS/PPS as a STAP-A
+ * with the marker set, then the IDR slices with the same timestamp). */
 static void on_pkt(void *ctx, struct tsn_export_pkt *p, uint64_t missing)
 {
     struct tsn_export_scan *s = ctx;
@@ -268,18 +275,20 @@ static void on_pkt(void *ctx, struct tsn_export_pkt *p, uint64_t missing)
     }
     int flags = tsn_export_payload_flags(s->codec, rtp.payload, rtp.payload_len);
     if (a->active && rtp.ts != a->ts)
-        finish_frame(s, 0);
+        finish_frame(s);
     if (a->active && missing > 0)
         a->broken = 1;
     if (!a->active) {
-        /* A frame begins right after a marker, or where the payload says so
-         * (after a gap the lost packets may have been this frame's first). */
+        /* A frame begins where the timestamp changed with nothing missing
+         * since the previous packet, or where the payload says so (after a
+         * gap the lost packets may have been this frame's first). */
         *a = (struct assembly){.pkts = a->pkts, .cap = a->cap, .active = 1, .ts = rtp.ts};
         a->start_ok =
-            (flags > 0 && (flags & TSN_EXPORT_PKT_START)) || (missing == 0 && s->prev_marker);
+            (flags > 0 && (flags & TSN_EXPORT_PKT_START)) || (missing == 0 && s->prev_seen);
         a->capture_ms = -1;
         a->time_us = p->time_us;
     }
+    s->prev_seen = 1;
     if (append(a, p) != 0) {
         tsn_export_pkt_free(p);
         a->broken = 1;
@@ -289,14 +298,12 @@ static void on_pkt(void *ctx, struct tsn_export_pkt *p, uint64_t missing)
         a->broken = 1;
     a->key |= flags > 0 && (flags & TSN_EXPORT_PKT_KEY);
     a->config |= flags > 0 && (flags & TSN_EXPORT_PKT_CONFIG);
-    s->prev_marker = rtp.marker;
+    a->last_marker = rtp.marker;
     const uint8_t *ext;
     size_t ext_len;
     if (a->capture_ms < 0 && s->gen.act_id > 0 &&
         tsn_export_rtp_ext_find(&rtp, s->gen.act_id, &ext, &ext_len) == 0)
         a->capture_ms = tsn_export_act_unix_ms(ext, ext_len);
-    if (rtp.marker)
-        finish_frame(s, 1);
 }
 
 /* ---- generations ---- */
@@ -306,8 +313,8 @@ static void on_pkt(void *ctx, struct tsn_export_pkt *p, uint64_t missing)
 static void new_generation(struct tsn_export_scan *s, const struct generation *params)
 {
     tsn_export_reorder_flush(s->reorder);
-    finish_frame(s, 0);
-    s->prev_marker = 0;
+    finish_frame(s);
+    s->prev_seen = 0;
     if (s->gen.had_packets)
         s->gen_index++;
     s->gen = *params;
@@ -427,7 +434,7 @@ int tsn_export_scan_record(struct tsn_export_scan *s, const struct tsn_rec *r)
 int tsn_export_scan_finish(struct tsn_export_scan *s)
 {
     tsn_export_reorder_flush(s->reorder);
-    finish_frame(s, 0);
+    finish_frame(s);
     return 0;
 }
 

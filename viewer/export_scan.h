@@ -7,17 +7,23 @@
  *    (export_reorder.h); packets of another payload type (RTX, FEC) are
  *    ignored; a new STREAM record, or a new SSRC without one, starts a new
  *    generation (new sequence and timestamp base).
- *  - A frame is the run of packets with one RTP timestamp. It is kept only
- *    when complete: its first packet follows the previous frame's marker
- *    with nothing missing in between, or certainly begins a frame
- *    (export_rtp.h, TSN_EXPORT_PKT_START); no sequence number is missing
- *    inside it; and it ends with the marker bit.
+ *  - A frame (an access unit) is the run of packets, in sequence order,
+ *    with one RTP timestamp: only a change of timestamp ends it. The marker
+ *    bit does not split it: a payloader may set the marker on a packet
+ *    that is not the frame's last (rtph264pay answering a key-frame request
+ *    sends the SPS/PPS as a STAP-A with the marker set, then the IDR slices
+ *    with the same timestamp); the marker says only whether the frame's
+ *    end arrived. A frame is kept only when complete: its first packet
+ *    follows the previous packet with nothing missing in between, or
+ *    certainly begins a frame (export_rtp.h, TSN_EXPORT_PKT_START); no
+ *    sequence number is missing inside it; and its last packet carries the
+ *    marker bit.
  *    A damaged frame is dropped whole rather than passed on half (the
  *    depayloader would emit a frame or not depending on which packet was
  *    lost; this way the frames out are exactly the frames counted here).
  *  - Each generation starts at its first complete key frame that a decoder
- *    can start from (H.264: with its SPS; VP8: a key frame); frames before
- *    it are dropped.
+ *    can start from (H.264: an IDR slice and an SPS; VP8: a key frame);
+ *    frames before it are dropped.
  *  - pts_90k = the frame's unwrapped RTP timestamp - its generation's first
  *    kept one, plus the generation's offset: 0 for the first, the previous
  *    frame's PTS + one frame interval for a later one, so PTS only grow. A

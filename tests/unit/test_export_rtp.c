@@ -152,7 +152,10 @@ static void test_h264_flags(void **state)
     const uint8_t sps[] = {0x67, 0x42}, pps[] = {0x68, 0xce}, aud[] = {0x09, 0x30};
     const uint8_t idr_first[] = {0x65, 0x88}, p_first[] = {0x41, 0x9a}, p_later[] = {0x41, 0x20};
     int start_key_cfg = TSN_EXPORT_PKT_START | TSN_EXPORT_PKT_KEY | TSN_EXPORT_PKT_CONFIG;
-    assert_int_equal(tsn_export_payload_flags(c, sps, 2), start_key_cfg);
+    /* an SPS starts a frame and configures the decoder, but is no picture:
+     * only an IDR slice makes a key frame */
+    assert_int_equal(tsn_export_payload_flags(c, sps, 2),
+                     TSN_EXPORT_PKT_START | TSN_EXPORT_PKT_CONFIG);
     assert_int_equal(tsn_export_payload_flags(c, pps, 2), 0);
     assert_int_equal(tsn_export_payload_flags(c, aud, 2), TSN_EXPORT_PKT_START);
     assert_int_equal(tsn_export_payload_flags(c, idr_first, 2),
@@ -170,12 +173,15 @@ static void test_h264_flags(void **state)
     assert_int_equal(tsn_export_payload_flags(c, fu_p, 3), TSN_EXPORT_PKT_START);
     assert_int_equal(tsn_export_payload_flags(c, fu_p_later, 3), 0);
     assert_int_equal(tsn_export_payload_flags(c, fu_start, 1), -EBADMSG);
-    /* STAP-A: SPS + PPS + IDR; PPS first; a size running past the end */
+    /* STAP-A: SPS + PPS + IDR; SPS + PPS alone (rtph264pay's parameter sets
+     * before an IDR slice); PPS first; a size running past the end */
     const uint8_t stap[] = {0x78, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce, 0, 2, 0x65, 0x88};
     assert_int_equal(tsn_export_payload_flags(c, stap, sizeof stap), start_key_cfg);
+    const uint8_t stap_cfg[] = {0x78, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce};
+    assert_int_equal(tsn_export_payload_flags(c, stap_cfg, sizeof stap_cfg),
+                     TSN_EXPORT_PKT_START | TSN_EXPORT_PKT_CONFIG);
     const uint8_t stap_pps[] = {0x78, 0, 2, 0x68, 0xce, 0, 2, 0x67, 0x42};
-    assert_int_equal(tsn_export_payload_flags(c, stap_pps, sizeof stap_pps),
-                     TSN_EXPORT_PKT_KEY | TSN_EXPORT_PKT_CONFIG);
+    assert_int_equal(tsn_export_payload_flags(c, stap_pps, sizeof stap_pps), TSN_EXPORT_PKT_CONFIG);
     const uint8_t stap_bad[] = {0x78, 0, 9, 0x67, 0x42};
     assert_int_equal(tsn_export_payload_flags(c, stap_bad, sizeof stap_bad), 0);
     /* reserved types */

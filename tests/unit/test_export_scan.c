@@ -1,9 +1,8 @@
 /* Unit tests for viewer/export_scan.c on hand-made records: frames from
- * packets (start, marker, gaps), the start at the first key frame with its
- * SPS, presentation times from RTP timestamps (wrap included), reordering
- * and duplicates, generations (STREAM records, SSRC changes) with PTS that
- * keep growing, packets of other payload types, capture times from the
- * abs-capture-time extension, VP8, and the pass-through of events. */
+ * packets (one RTP timestamp each, a marker inside a frame, gaps), the start at the first key frame
+ * with its SPS, presentation times from RTP timestamps (wrap included), reordering and duplicates,
+ * generations (STREAM records, SSRC changes) with PTS that keep growing, packets of other payload
+ * types, capture times from the abs-capture-time extension, VP8, and the pass-through of events. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -230,6 +229,73 @@ static void test_key_start_and_damage(void **state)
     assert_int_equal(stats.frames_before_key, 2);
     assert_int_equal(stats.frames_incomplete, 2);
     assert_int_equal(stats.reorder.missing, 1);
+    tsn_export_scan_free(s);
+}
+
+/* As telesono-capture sends a key frame asked for when the recording
+ * starts (rtph264pay config-interval=-1, x264 sliced threads): first the
+ * SPS/PPS in a STAP-A WITH the marker bit, then, with the same timestamp,
+ * a STAP-A of SPS/PPS before each of the two IDR slices, the marker again
+ * on the last packet. One frame of 7 packets, the key frame at PTS 0 (the
+ * marker inside did not split it into a parameter-set "frame" and an IDR
+ * with the same timestamp, which dropped the IDR). A parameter-set STAP-A
+ * alone at its own timestamp is no key frame; a frame whose last packet
+ * lacks the marker (its end lost) is incomplete even when a packet inside
+ * it carried one. */
+static void test_marker_inside_frame(void **state)
+{
+    static struct pool pl;
+    pl.n = 0;
+    struct got g = {0};
+    struct tsn_export_scan *s = new_scan(&g);
+    struct stream st = {.ssrc = 4, .pt = 96};
+    size_t idx[64], n = 0;
+    feed_stream(s, STREAM1);
+    const uint8_t stap_cfg[] = {0x78, 0, 4, 0x67, 0x42, 0xc0, 0x1f, 0, 3, 0x68, 0xce, 0x3c};
+    const uint8_t idr2_start[] = {0x7c, 0x85, 0x48, 0x84}; /* first_mb_in_slice != 0 */
+    const uint8_t p2_start[] = {0x5c, 0x81, 0x4a};
+    uint16_t seq = 23079;
+    /* a lone parameter-set packet at its own timestamp: no picture */
+    idx[n++] = pkt(&pl, &st, seq++, 1000, 1, stap_cfg, sizeof stap_cfg);
+    /* the key frame: marker on its first packet and on its last */
+    uint32_t ts = 4000;
+    idx[n++] = pkt(&pl, &st, seq++, ts, 1, stap_cfg, sizeof stap_cfg);
+    idx[n++] = pkt(&pl, &st, seq++, ts, 0, stap_cfg, sizeof stap_cfg);
+    idx[n++] = pkt(&pl, &st, seq++, ts, 0, IDR_START, sizeof IDR_START);
+    idx[n++] = pkt(&pl, &st, seq++, ts, 0, IDR_END, sizeof IDR_END);
+    idx[n++] = pkt(&pl, &st, seq++, ts, 0, stap_cfg, sizeof stap_cfg);
+    idx[n++] = pkt(&pl, &st, seq++, ts, 0, idr2_start, sizeof idr2_start);
+    idx[n++] = pkt(&pl, &st, seq++, ts, 1, IDR_END, sizeof IDR_END);
+    /* a P frame in two slices */
+    idx[n++] = pkt(&pl, &st, seq++, ts + 3000, 0, P_START, sizeof P_START);
+    idx[n++] = pkt(&pl, &st, seq++, ts + 3000, 0, P_END, sizeof P_END);
+    idx[n++] = pkt(&pl, &st, seq++, ts + 3000, 0, p2_start, sizeof p2_start);
+    idx[n++] = pkt(&pl, &st, seq++, ts + 3000, 1, P_END, sizeof P_END);
+    /* a P frame with a marker inside whose last packet (marker) is lost */
+    idx[n++] = pkt(&pl, &st, seq++, ts + 6000, 1, P_START, sizeof P_START);
+    idx[n++] = pkt(&pl, &st, seq++, ts + 6000, 0, P_MID, sizeof P_MID);
+    seq++;
+    seq = p_frame(&pl, idx, &n, &st, seq, ts + 9000, 0); /* starts certainly: kept */
+    for (size_t i = 0; i < n; i++)
+        feed_pkt(s, &pl, idx[i], 1000 + i);
+    tsn_export_scan_finish(s);
+    struct tsn_export_scan_stats stats;
+    tsn_export_scan_stats(s, &stats);
+    assert_int_equal(g.n, 3);
+    assert_true(g.f[0].key);
+    assert_int_equal(g.f[0].rtp_ts, ts);
+    assert_int_equal(g.f[0].n_pkts, 7);
+    assert_int_equal(g.first_seq[0], 23080);
+    assert_int_equal(g.f[0].pts_90k, 0);
+    assert_int_equal(g.f[0].time_us, 1001);
+    assert_false(g.f[1].key);
+    assert_int_equal(g.f[1].n_pkts, 4);
+    assert_int_equal(g.f[1].pts_90k, 3000);
+    assert_int_equal(g.f[2].rtp_ts, ts + 9000);
+    assert_int_equal(g.f[2].pts_90k, 9000);
+    assert_int_equal(stats.frames_before_key, 1); /* the lone parameter sets */
+    assert_int_equal(stats.frames_out_of_order, 0);
+    assert_int_equal(stats.frames_incomplete, 1);
     tsn_export_scan_free(s);
 }
 
@@ -497,6 +563,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames_and_pts),
         cmocka_unit_test(test_key_start_and_damage),
+        cmocka_unit_test(test_marker_inside_frame),
         cmocka_unit_test(test_gap_before_frame),
         cmocka_unit_test(test_reorder_and_duplicates),
         cmocka_unit_test(test_new_generation),

@@ -26,43 +26,62 @@ static int64_t llabs64(int64_t v)
     return v < 0 ? -v : v;
 }
 
+/* The frame with the greatest capture time not after capture_ms, or n. */
+static size_t by_capture(const struct tsn_export_frame_ref *frames, size_t n, int64_t capture_ms)
+{
+    size_t best = n;
+    for (size_t i = 0; i < n; i++) {
+        int64_t fc = frames[i].capture_ms;
+        if (fc >= 0 && fc <= capture_ms && (best == n || fc > frames[best].capture_ms))
+            best = i;
+    }
+    return best;
+}
+
+/* The frame with this RTP timestamp (when several have it, after a wrap or
+ * across generations, the one that arrived nearest time_us), or n. */
+static size_t by_rtp_ts(const struct tsn_export_frame_ref *frames, size_t n, uint32_t ts,
+                        uint64_t time_us)
+{
+    size_t best = n;
+    int64_t best_d = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (frames[i].rtp_ts != ts)
+            continue;
+        int64_t d = llabs64((int64_t)frames[i].time_us - (int64_t)time_us);
+        if (best == n || d < best_d) {
+            best = i;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* capture_ms first: when a client says which frame it was showing
+ * (frame_ms), the relay stamps capture_ms with that frame's capture time
+ * but rtp_ts with the newest frame's; capture_ms names the frame the
+ * clinician saw. Without frame_ms both name the same frame. */
 size_t tsn_export_map_frame(const struct tsn_export_frame_ref *frames, size_t n,
                             const json_t *media, uint64_t time_us, enum tsn_export_map_how *how)
 {
     enum tsn_export_map_how dummy;
     if (!how)
         how = &dummy;
+    const json_t *cap = json_object_get(media, "capture_ms");
+    if (json_is_integer(cap)) {
+        size_t k = by_capture(frames, n, json_integer_value(cap));
+        if (k < n) {
+            *how = TSN_EXPORT_MAP_CAPTURE;
+            return k;
+        }
+    }
     const json_t *rtp = json_object_get(media, "rtp_ts");
     json_int_t ts = json_integer_value(rtp);
     if (json_is_integer(rtp) && ts >= 0 && ts <= 0xffffffffLL) {
-        size_t best = n;
-        int64_t best_d = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (frames[i].rtp_ts != (uint32_t)ts)
-                continue;
-            int64_t d = llabs64((int64_t)frames[i].time_us - (int64_t)time_us);
-            if (best == n || d < best_d) {
-                best = i;
-                best_d = d;
-            }
-        }
-        if (best < n) {
+        size_t k = by_rtp_ts(frames, n, (uint32_t)ts, time_us);
+        if (k < n) {
             *how = TSN_EXPORT_MAP_RTP_TS;
-            return best;
-        }
-    }
-    const json_t *cap = json_object_get(media, "capture_ms");
-    if (json_is_integer(cap)) {
-        json_int_t c = json_integer_value(cap);
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) {
-            int64_t fc = frames[i].capture_ms;
-            if (fc >= 0 && fc <= c && (best == n || fc > frames[best].capture_ms))
-                best = i;
-        }
-        if (best < n) {
-            *how = TSN_EXPORT_MAP_CAPTURE;
-            return best;
+            return k;
         }
     }
     *how = TSN_EXPORT_MAP_TIME;

@@ -2,12 +2,17 @@
  * (the initial "annotations" snapshot and the sequenced events), maps each
  * event to the frame of the output it belongs to, and builds annotations.json.
  *
- * The frame of an event (the recording contract): the frame whose RTP
- * timestamp equals media.rtp_ts (when several do, after a wrap or across
- * generations, the one whose arrival is nearest the event's record time);
- * else the frame with the greatest capture time not after media.capture_ms;
- * else the last frame that arrived at or before the event's record time
- * (time_us); clamped to [0, N-1]. Pure code over jansson values; no I/O.
+ * The frame of an event: the frame with the greatest capture time not
+ * after media.capture_ms (the frame whose abs-capture-time equals it, or
+ * the nearest before); else the frame whose RTP timestamp equals
+ * media.rtp_ts (when several do, after a wrap or across generations, the
+ * one whose arrival is nearest the event's record time); else the last
+ * frame that arrived at or before the event's record time (time_us);
+ * clamped to [0, N-1]. capture_ms comes first because when a client sends
+ * frame_ms (the frame it was displaying), the relay stamps capture_ms with
+ * that frame but rtp_ts with the newest one: capture_ms names the frame
+ * the clinician saw (without frame_ms both name the same frame). Pure code
+ * over jansson values; no I/O.
  * Not here: drawing (export_timeline.h), reading the log (export.c). */
 #ifndef TSN_EXPORT_ANNOT_H
 #define TSN_EXPORT_ANNOT_H

@@ -143,6 +143,12 @@ void tsn_export_cli_usage(FILE *out)
             "the end (the relay was killed) is ignored. The video starts at the first key\n"
             "frame; frames with a lost or damaged packet are left out.\n"
             "\n"
+            "Each event in the annotations gets the frame it belongs to: the frame whose\n"
+            "capture time (abs-capture-time) is its media.capture_ms, or the nearest one\n"
+            "before; else the frame whose RTP timestamp is its media.rtp_ts; else the last\n"
+            "frame recorded before the event. capture_ms comes first: it is the frame the\n"
+            "clinician was looking at (rtp_ts is the newest frame when the relay got it).\n"
+            "\n"
             "Exit status: 0 done, 1 usage, 2 not a readable recording, 3 no decodable video\n"
             "(no complete key frame), 4 an output could not be written.\n",
             TSN_EXPORT_DEFAULT_WINDOW);

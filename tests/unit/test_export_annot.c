@@ -1,6 +1,7 @@
 /* Unit tests for viewer/export_annot.c and viewer/export_timeline.c: the
- * frame of an event (rtp_ts, then capture_ms nearest not after, then the
- * record's time; clamping; an rtp_ts seen twice), what EVENT records are
+ * frame of an event (capture_ms nearest not after, then rtp_ts, then the
+ * record's time; capture_ms wins when the two disagree; clamping; an rtp_ts
+ * seen twice), what EVENT records are
  * kept, the annotations.json document, and the burn-in timeline (state per
  * frame, rebuild when an older event becomes visible later, frozen banner,
  * drawing onto a cairo surface). */
@@ -46,11 +47,28 @@ static void test_map_rules(void **state)
     struct tsn_export_frame_ref f[10];
     make_frames(f);
     enum tsn_export_map_how how;
-    assert_int_equal(map(f, "{\"rtp_ts\":13000,\"capture_ms\":5000}", 0, &how), 4);
+    /* both name frame 5 (the client sent no frame_ms) */
+    assert_int_equal(map(f, "{\"rtp_ts\":16000,\"capture_ms\":5200}", 0, &how), 5);
+    assert_int_equal(how, TSN_EXPORT_MAP_CAPTURE);
+    /* capture_ms is tried first even when its frame lacks a capture time
+     * (frame 4): the nearest before it, frame 3 */
+    assert_int_equal(map(f, "{\"rtp_ts\":13000,\"capture_ms\":5160}", 0, &how), 3);
+    assert_int_equal(how, TSN_EXPORT_MAP_CAPTURE);
+    /* they disagree (a client sent frame_ms: capture_ms is the frame it
+     * showed, rtp_ts the newest frame): capture_ms wins, also 1 ms late (a
+     * browser rounds where the relay truncates) */
+    assert_int_equal(map(f, "{\"rtp_ts\":28000,\"capture_ms\":5240}", 0, &how), 6);
+    assert_int_equal(how, TSN_EXPORT_MAP_CAPTURE);
+    assert_int_equal(map(f, "{\"rtp_ts\":28000,\"capture_ms\":5241}", 0, &how), 6);
+    assert_int_equal(map(f, "{\"rtp_ts\":13000,\"capture_ms\":5000}", 0, &how), 0);
+    assert_int_equal(how, TSN_EXPORT_MAP_CAPTURE);
+    /* capture_ms before every frame: then rtp_ts */
+    assert_int_equal(map(f, "{\"rtp_ts\":13000,\"capture_ms\":10}", 0, &how), 4);
     assert_int_equal(how, TSN_EXPORT_MAP_RTP_TS);
     /* rtp_ts of frames 2 and 7: the one that arrived nearest the record */
     assert_int_equal(map(f, "{\"rtp_ts\":7000}", 150000, &how), 2);
     assert_int_equal(map(f, "{\"rtp_ts\":7000}", 390000, &how), 7);
+    assert_int_equal(how, TSN_EXPORT_MAP_RTP_TS);
     /* no such rtp_ts: capture time, the newest frame not after it */
     assert_int_equal(map(f, "{\"rtp_ts\":5,\"capture_ms\":5125}", 0, &how), 3);
     assert_int_equal(how, TSN_EXPORT_MAP_CAPTURE);

@@ -8,7 +8,7 @@
  *       [--skip-packets N] [--lose PCT] [--reorder PCT] [--duplicate PCT]
  *       [--lose-keyframes] [--seed S] [--corrupt OFFSET:N]... [--corrupt-frame K]...
  *       [--truncate N] [--arrow-frame K] [--chat-frame K] [--caliper-frame K]
- *       [--bookmark-frame K] [--delete-frame K]
+ *       [--bookmark-frame K] [--delete-frame K] [--slices N] [--marker-stap]
  *
  * The clip (FFV1 in Matroska, decoded once to grey) is looped for --frames frames at
  * --fps, each stamped with a capture time, encoded as the capture encodes it
@@ -19,14 +19,22 @@
  * and timestamp bases: a publisher restart) after a new STREAM record, at
  * another picture size with --new-generation-size, with other H.264
  * parameter sets (x264 ref=2|3: another SPS, same size) with
- * --new-generation-refs.
+ * --new-generation-refs. --slices N encodes as telesono-capture does (x264
+ * sliced threads, N slices a frame: rtph264pay then sends the SPS/PPS
+ * before each IDR slice); --marker-stap makes the first packet a STAP-A of
+ * frame 0's SPS/PPS with the marker bit set and frame 0's timestamp, as
+ * rtph264pay sends it when a key frame is asked for as the capture
+ * connects (relay --record always): an exporter that ends a frame at the
+ * marker splits frame 0 in two with one timestamp.
  *
  * Records, as the relay writes them: SESSION, STREAM, an initial
  * "annotations" snapshot holding one green line (id 2), then RTP packets in
  * arrival order (20 ms after capture, 50 us apart) with the events between
- * them: an arrow (#ff00ff, media rtp_ts + capture_ms of --arrow-frame), a
- * chat (media capture_ms only), a caliper (#00ffff, media rtp_ts only), a
- * bookmark (media null: placed by the record's time, right after its
+ * them: an arrow (#ff00ff, media capture_ms of --arrow-frame K but rtp_ts
+ * of frame K+2, the newest when the relay got it: a client that sent
+ * frame_ms; capture_ms names the frame; with --no-act rtp_ts alone, K+2),
+ * a chat (media capture_ms only), a caliper (#00ffff, media rtp_ts only),
+ * a bookmark (media null: placed by the record's time, right after its
  * frame's packets) and a delete of the snapshot's line. An event naming
  * frame K is written after frame K+2's packets (the relay sees it a little
  * later), except the bookmark.
@@ -185,6 +193,12 @@ static void encode(struct fixture *f, int first, int end, int gen)
     int vp8 = strcmp(f->o.codec, "vp8") == 0;
     int fn, fd;
     gst_util_double_to_fraction(f->o.fps, &fn, &fd);
+    /* as telesono-capture encodes: sliced threads, one slice per thread */
+    char x264_sliced[160];
+    snprintf(x264_sliced, sizeof x264_sliced,
+             "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=2000 "
+             "sliced-threads=true threads=%d",
+             f->o.slices);
     char desc[1024];
     snprintf(desc, sizeof desc,
              "appsrc name=src format=time caps=video/x-raw,format=I420,width=%d,height=%d,"
@@ -199,7 +213,9 @@ static void encode(struct fixture *f, int first, int end, int gen)
                                           "key-int-max=60 bitrate=2000 ref=2"
                                         : "x264enc tune=zerolatency speed-preset=ultrafast "
                                           "key-int-max=60 bitrate=2000 ref=3")
-                 : "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=2000",
+             : f->o.slices ? x264_sliced
+                           : "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 "
+                             "bitrate=2000",
              vp8 ? "rtpvp8pay picture-id-mode=15-bit"
                  : "rtph264pay config-interval=-1 aggregate-mode=zero-latency",
              PT, 0x1234567u + 0x1111u * (unsigned)gen, 1000u + 40000u * (unsigned)gen,
@@ -264,6 +280,74 @@ static void encode(struct fixture *f, int first, int end, int gen)
     gst_object_unref(p);
 }
 
+/* Offset of an RTP packet's payload (header, CSRCs, extension block). */
+static size_t payload_off(const uint8_t *d, size_t len)
+{
+    size_t off = 12 + 4u * (d[0] & 0x0f);
+    if ((d[0] & 0x10) && off + 4 <= len)
+        off += 4 + 4u * ((size_t)d[off + 2] << 8 | d[off + 3]);
+    return off < len ? off : len;
+}
+
+/* --marker-stap: what rtph264pay sends when the relay asks for a key frame
+ * as the capture connects: the SPS and PPS alone in a STAP-A WITH the
+ * marker bit, then the key frame's packets with the same timestamp (and
+ * the marker again on its last). Made here from frame 0's own SPS/PPS,
+ * with the header of its first packet and the sequence number before it,
+ * so it becomes the recording's first packet. */
+static void prepend_marker_stap(struct fixture *f)
+{
+    const uint8_t *sps = NULL, *pps = NULL;
+    size_t sps_len = 0, pps_len = 0, first = f->n_pkts;
+    for (size_t i = 0; i < f->n_pkts && f->pkts[i].frame == 0; i++) {
+        const uint8_t *d = f->pkts[i].data;
+        size_t len = f->pkts[i].len, off = payload_off(d, len);
+        if (first == f->n_pkts)
+            first = i;
+        if (off >= len || (d[off] & 0x1f) != 24)
+            continue;
+        for (size_t o = off + 1; o + 2 < len;) {
+            size_t n = (size_t)d[o] << 8 | d[o + 1];
+            o += 2;
+            if (n == 0 || n > len - o)
+                break;
+            if ((d[o] & 0x1f) == 7 && !sps) {
+                sps = d + o;
+                sps_len = n;
+            } else if ((d[o] & 0x1f) == 8 && !pps) {
+                pps = d + o;
+                pps_len = n;
+            }
+            o += n;
+        }
+    }
+    if (first == f->n_pkts || !sps || !pps)
+        die("--marker-stap: frame 0 has no SPS/PPS", "");
+    const uint8_t *d0 = f->pkts[first].data;
+    size_t hdr = payload_off(d0, f->pkts[first].len);
+    size_t len = hdr + 1 + 2 + sps_len + 2 + pps_len;
+    uint8_t *b = malloc(len);
+    memcpy(b, d0, hdr);
+    b[1] |= 0x80; /* the marker */
+    uint16_t seq = (uint16_t)(((unsigned)d0[2] << 8 | d0[3]) - 1u);
+    b[2] = (uint8_t)(seq >> 8);
+    b[3] = (uint8_t)seq;
+    size_t o = hdr;
+    b[o++] = (uint8_t)((sps[0] & 0x60) | 24);
+    b[o++] = (uint8_t)(sps_len >> 8);
+    b[o++] = (uint8_t)sps_len;
+    memcpy(b + o, sps, sps_len);
+    o += sps_len;
+    b[o++] = (uint8_t)(pps_len >> 8);
+    b[o++] = (uint8_t)pps_len;
+    memcpy(b + o, pps, pps_len);
+    add_pkt(f, b, len, 0); /* then moved to the front */
+    free(b);
+    struct pkt p = f->pkts[f->n_pkts - 1];
+    memmove(f->pkts + first + 1, f->pkts + first, (f->n_pkts - 1 - first) * sizeof *f->pkts);
+    f->pkts[first] = p;
+}
+
 /* ---- the log ---- */
 
 static void put(struct fixture *f, enum tsn_rec_type type, uint64_t time_us, const void *payload,
@@ -305,13 +389,14 @@ static json_t *stream_record(struct fixture *f, int gen)
                      "source", "file");
 }
 
-static json_t *media_of(struct fixture *f, int k, int with_rtp, int with_capture)
+/* {"capture_ms" of frame cap_k, "rtp_ts" of frame rtp_k} (-1: left out). */
+static json_t *media_of(struct fixture *f, int cap_k, int rtp_k)
 {
     json_t *m = json_object();
-    if (with_capture && f->o.act)
-        json_object_set_new(m, "capture_ms", json_integer(f->frames[k].capture_us / 1000));
-    if (with_rtp)
-        json_object_set_new(m, "rtp_ts", json_integer(f->frames[k].rtp_ts));
+    if (cap_k >= 0 && f->o.act)
+        json_object_set_new(m, "capture_ms", json_integer(f->frames[cap_k].capture_us / 1000));
+    if (rtp_k >= 0)
+        json_object_set_new(m, "rtp_ts", json_integer(f->frames[rtp_k].rtp_ts));
     return m;
 }
 
@@ -347,20 +432,22 @@ static void plan_events(struct fixture *f)
                                "time", (json_int_t)t_ms, "from", "dr-fixture");
         const char *op = plan[i].op;
         if (strcmp(op, "draw-arrow") == 0) {
-            json_object_set_new(ev, "media", media_of(f, k, 1, 1));
+            /* the client sent frame_ms: capture_ms is frame K's, rtp_ts the
+             * newest frame's when the relay got it (K+2) */
+            json_object_set_new(ev, "media", media_of(f, k, after));
             json_object_set_new(ev, "op", json_string("draw"));
             json_object_set_new(
                 ev, "item",
-                mark("arrow", seq, ARROW_COLOUR, 0.25, 0.3, 0.7, 0.3, t_ms, media_of(f, k, 1, 1)));
+                mark("arrow", seq, ARROW_COLOUR, 0.25, 0.3, 0.7, 0.3, t_ms, media_of(f, k, after)));
         } else if (strcmp(op, "draw-caliper") == 0) {
-            json_object_set_new(ev, "media", media_of(f, k, 1, 0));
+            json_object_set_new(ev, "media", media_of(f, -1, k));
             json_object_set_new(ev, "op", json_string("draw"));
             json_t *m =
-                mark("caliper", seq, CALIP_COLOUR, 0.3, 0.8, 0.7, 0.8, t_ms, media_of(f, k, 1, 0));
+                mark("caliper", seq, CALIP_COLOUR, 0.3, 0.8, 0.7, 0.8, t_ms, media_of(f, -1, k));
             json_object_set_new(m, "mm", json_real(32.8));
             json_object_set_new(ev, "item", m);
         } else if (strcmp(op, "chat") == 0) {
-            json_object_set_new(ev, "media", media_of(f, k, 0, 1));
+            json_object_set_new(ev, "media", media_of(f, k, -1));
             json_object_set_new(ev, "op", json_string("chat"));
             json_object_set_new(ev, "text", json_string("Can you angle the probe medially?"));
         } else if (strcmp(op, "bookmark") == 0) {
@@ -371,13 +458,16 @@ static void plan_events(struct fixture *f)
                                           "label", "max diameter", "by", "dr-fixture", "time",
                                           (json_int_t)t_ms, "media"));
         } else {
-            json_object_set_new(ev, "media", media_of(f, k, 1, 1));
+            json_object_set_new(ev, "media", media_of(f, k, k));
             json_object_set_new(ev, "op", json_string("delete"));
             json_object_set_new(ev, "item", json_integer(2));
         }
+        /* the frame the event names (without capture times, the arrow's
+         * rtp_ts names K+2) */
+        int named = strcmp(op, "draw-arrow") == 0 && !o->act ? after : k;
         json_array_append_new(f->events,
                               json_pack("{s:I, s:s, s:i, s:i, s:o}", "seq", (json_int_t)seq, "op",
-                                        op, "frame", k, "after", after, "json", ev));
+                                        op, "frame", named, "after", after, "json", ev));
         seq++;
     }
 }
@@ -489,7 +579,8 @@ static void usage(void)
             "  [--lose PCT] [--reorder PCT] [--duplicate PCT] [--lose-keyframes]\n"
             "  [--seed S] [--corrupt OFFSET:N]... [--corrupt-frame K]... [--truncate N]\n"
             "  [--arrow-frame K] [--chat-frame K] [--caliper-frame K]\n"
-            "  [--bookmark-frame K] [--delete-frame K]   (K < 0: no such event)\n");
+            "  [--bookmark-frame K] [--delete-frame K]   (K < 0: no such event)\n"
+            "  [--slices N] [--marker-stap]\n");
     exit(2);
 }
 
@@ -519,6 +610,8 @@ static void parse(int argc, char **argv, struct options *o)
         {"caliper-frame", 1, 0, '3'},
         {"bookmark-frame", 1, 0, '4'},
         {"delete-frame", 1, 0, '5'},
+        {"slices", 1, 0, 'L'},
+        {"marker-stap", 0, 0, 'M'},
         {0, 0, 0, 0},
     };
     *o = (struct options){.codec = "h264",
@@ -612,12 +705,21 @@ static void parse(int argc, char **argv, struct options *o)
         case '5':
             o->del = atoi(optarg);
             break;
+        case 'L':
+            o->slices = atoi(optarg);
+            if (o->slices < 1 || o->slices > 8)
+                usage();
+            break;
+        case 'M':
+            o->marker_stap = 1;
+            break;
         default:
             usage();
         }
     }
     if (!o->out || !o->clip || o->frames < 1 || o->fps < 1 || o->fps > 120 ||
-        (strcmp(o->codec, "h264") != 0 && strcmp(o->codec, "vp8") != 0) || optind != argc)
+        (strcmp(o->codec, "h264") != 0 && strcmp(o->codec, "vp8") != 0) || optind != argc ||
+        ((o->slices || o->marker_stap) && strcmp(o->codec, "h264") != 0))
         usage();
 }
 
@@ -635,6 +737,8 @@ int main(int argc, char **argv)
     f.frames = calloc((size_t)f.o.frames, sizeof *f.frames);
     int split = f.o.new_gen_at > 0 && f.o.new_gen_at < f.o.frames ? f.o.new_gen_at : f.o.frames;
     encode(&f, 0, split, 0);
+    if (f.o.marker_stap)
+        prepend_marker_stap(&f);
     if (split < f.o.frames)
         encode(&f, split, f.o.frames, 1);
     plan_events(&f);

@@ -20,7 +20,7 @@
 struct options {
     const char *out, *clip, *codec;
     int frames, act, new_gen_at, gen2_width, gen2_height, gen2_refs, skip_packets, lose_keyframes,
-        truncate;
+        truncate, slices, marker_stap;
     double fps, lose, reorder, duplicate;
     unsigned seed;
     long corrupt_off[MAX_CORRUPT], corrupt_len[MAX_CORRUPT];

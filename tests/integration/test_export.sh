@@ -17,6 +17,9 @@
 #     missing; a torn tail -> exit 0 and the info line; packet loss,
 #     reordering and duplicates -> the frames whose packets all arrived (in
 #     the file: ffmpeg leaves out some frames whose references were lost);
+#   - a recording from the capture's first packet (SPS/PPS STAP-A with the
+#     marker bit, then two IDR slices with the same timestamp) decodes
+#     whole: ffprobe's decoded frames = samples = RTP timestamps;
 #   - a recording that starts mid-GOP starts at its first key frame, events
 #     before it at frame 0; a publisher restart (new generation) keeps the
 #     frames and PTS growing; one with other H.264 parameter sets decodes
@@ -256,6 +259,33 @@ assert_eq "$(jget "$TEST_TMP/midgop/export/annotations.json" .video.frame_pts_ms
 for seq in 3 5 7; do
     assert_eq "$(event_frame midgop $seq)" "$(expected_frame midgop $seq)" "mid-GOP event $seq frame"
 done
+
+# ---- recording from the capture's first packet (relay --record always) ----
+# telesono-capture's key frame when the relay asks for one as it connects:
+# the SPS/PPS alone in a STAP-A WITH the marker bit, then two IDR slices
+# (sliced threads), each after a STAP-A of SPS/PPS, all with one timestamp.
+# A frame is a timestamp, not a marker: every sample decodes (an exporter
+# that split frame 0 at the marker dropped its IDR, and the whole first GOP
+# did not decode: 191 samples, 132 decoded on a live recording).
+fixture livestart --slices 2 --marker-stap
+export_rec livestart
+assert_eq "$EXPORT_RC" 0 "live start: exit status"
+LIVE_TS=$(jq '.first_key as $k | [.frames[] | select(.i >= $k) | .rtp_ts] | unique | length' \
+    "$TEST_TMP/livestart/truth.json")
+assert_eq "$LIVE_TS" "$FRAMES" "live start: distinct RTP timestamps from the first key frame"
+assert_eq "$(summary livestart .frames)" "$LIVE_TS" "live start: frames"
+assert_eq "$(summary livestart .dropped_frames.out_of_order)" 0 "live start: out-of-order frames"
+assert_eq "$(summary livestart .dropped_frames.before_key)" 0 "live start: frames before the key"
+if grep -q "the muxer took" "$TEST_TMP/livestart.err"; then
+    fail "live start: $(cat "$TEST_TMP/livestart.err")"
+fi
+read -r live_samples live_read <<<"$(ffprobe -v error -count_frames -select_streams v:0 \
+    -show_entries stream=nb_frames,nb_read_frames -of csv=p=0 \
+    "$TEST_TMP/livestart/export/recording.mp4" | tr ',' ' ')"
+assert_eq "$live_samples" "$LIVE_TS" "live start: samples in recording.mp4"
+assert_eq "$live_read" "$live_samples" "live start: samples decoded (ffprobe nb_read_frames)"
+assert_video "$TEST_TMP/livestart/export/recording.mp4" "$FRAMES" \
+    "$(truth livestart .duration_ms)" "live start"
 
 # ---- publisher restart: a new generation ----
 fixture restart --new-generation-at 60

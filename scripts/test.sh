@@ -4,10 +4,10 @@
 # browser tests in both (integration and browser inside a loopback-only
 # network namespace, so nothing leaves the machine), then runs each fuzz
 # target for a short bounded time.
-#   FUZZ_SECONDS=N (default 10) sets the time per fuzz target; 0 skips fuzzing.
+#   FUZZ_SECONDS=N (default 5) sets the time per fuzz target; 0 skips fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 scripts/bootstrap.sh
 # The browser tests' npm packages (playwright-core), from the lock file. Here,
 # before the network namespace, which has no route to the registry. If it
@@ -55,8 +55,18 @@ for flavour in release asan; do
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   log="build/$flavour/ctest.log"
+  # Under ASan+UBSan every unit, corpus and integration test runs again (the
+  # relay, recorder, exporter and clients with sanitizers), and two browser
+  # tests: join (Chromium's WebRTC against the relay) and review (the
+  # recordings API, tickets and ranged downloads). The other browser tests
+  # drive the same relay paths through page logic already checked in the
+  # release run; skipping them there keeps CI near 20 minutes.
+  skip=()
+  if [ "$flavour" = asan ]; then
+    skip=(-E '^browser\.(annotate|record_toggle|wrong_token|relay_restart)$')
+  fi
   if in_netns ctest --test-dir "build/$flavour" --output-on-failure -j 2 --timeout 300 \
-      2>&1 | tee "$log"; then
+      "${skip[@]}" 2>&1 | tee "$log"; then
     summary+=("$flavour: passed")
   else
     summary+=("$flavour: FAILED")
@@ -67,7 +77,9 @@ done
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   echo "== fuzz (${FUZZ_SECONDS}s per target)"
-  scripts/build.sh fuzz
+  fuzz_targets=()
+  for src in tests/fuzz/fuzz_*.c; do fuzz_targets+=("$(basename "$src" .c)"); done
+  scripts/build.sh fuzz "${fuzz_targets[@]}"
   fuzz_pass=0; fuzz_fail=0
   for bin in build/fuzz/tests/fuzz_*; do
     name=$(basename "$bin"); parser=${name#fuzz_}

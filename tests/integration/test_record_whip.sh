@@ -5,7 +5,8 @@
 # one session, state "complete" with the reason that the publisher left,
 # started by the publisher's subject, ~4 s of media; it exports to an MP4
 # whose every frame decodes (ffprobe -count_frames equals the samples) and
-# spans the recorded time within a frame or two.
+# spans the recorded time within a frame or two; the audit log has the WHIP
+# join and the recording's start and stop.
 source "$(dirname "$0")/lib.sh"
 tsn_find_program TSN_EXPORT telesono-export
 
@@ -36,4 +37,10 @@ read -r SAMPLES DECODED < <(ffprobe -v error -count_frames -select_streams v:0 \
 say "export: $SAMPLES samples, $DECODED decoded, recorded $MEDIA_MS ms"
 assert_eq "$DECODED" "$SAMPLES" "decodable frames of the export"
 assert_ge "$SAMPLES" 90 "frames of ~4 s at 30 fps"
+# The access audit log has the WHIP join and the recording's start and stop.
+http_request GET "/recordings/$ROOM/audit" "$(mint_token "$ROOM" admin auditor)"
+assert_eq "$HTTP_STATUS" 200 "GET audit"
+printf '%s\n' "$HTTP_BODY" >"$TEST_TMP/audit.json"
+assert_eq "$(jq '[.audit[] | select(.action == "join" and .actor == "whip-cart" and .detail == "whip")] | length' "$TEST_TMP/audit.json")" 1 "WHIP join audited"
+assert_eq "$(jq '[.audit[] | select(.action == "record-start" or .action == "record-stop")] | length' "$TEST_TMP/audit.json")" 2 "recording start and stop audited"
 assert_relay_alive

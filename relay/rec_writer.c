@@ -543,7 +543,9 @@ static void *run(void *arg)
         take_control(w, &ctail);
         const struct tsn_rec_item *it;
         uint32_t looked_for = 0;
-        while ((it = tsn_rec_ring_peek(w->ring))) {
+        /* At most one ring's worth per turn: a producer faster than the disk
+         * must not starve the periodic writes, syncs and closes. */
+        for (unsigned n = 0; n < RING_SLOTS && (it = tsn_rec_ring_peek(w->ring)); n++) {
             /* A session's open is posted before the media thread hears of
              * it, so an unknown handle means its open was posted after the
              * control items were taken: take them again, once per handle. */

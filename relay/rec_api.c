@@ -13,6 +13,8 @@
  * reaches the file system. */
 #include "rec_api.h"
 
+#include "clock.h"
+
 #include "file_ticket.h"
 #include "http_range.h"
 #include "log.h"
@@ -93,13 +95,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* ---- replies and audit -------------------------------------------------- */
 
 static void reply_json(struct tsn_rec_api_reply *out, int status, json_t *o)
@@ -147,7 +142,7 @@ static void deny(struct ctx *c, int status, const char *reason)
 {
     reply_error(c->out, status, reason);
     tsn_info("[rec-api] room %s: %d %s", c->t.room, status, reason);
-    if (!tsn_rate_take(&c->api->denied_rate, DENIED_PER_S, DENIED_BURST, mono_us())) {
+    if (!tsn_rate_take(&c->api->denied_rate, DENIED_PER_S, DENIED_BURST, tsn_mono_us())) {
         c->api->denied_unrecorded++;
         return;
     }

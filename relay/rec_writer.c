@@ -8,6 +8,8 @@
  * control side; nothing here can stop the live room. */
 #include "rec_writer.h"
 
+#include "clock.h"
+
 #include "log.h"
 #include "reclog.h"
 
@@ -68,20 +70,6 @@ struct tsn_rec_writer {
     uint64_t last_write_us, last_sync_us, last_index_us, last_space_us, last_retain_us;
 };
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void rec_ctl_free(struct rec_ctl *c)
 {
     if (!c)
@@ -136,7 +124,7 @@ static struct wsess *find(struct tsn_rec_writer *w, uint32_t handle)
 static void audit(struct tsn_rec_writer *w, const char *actor, enum tsn_role role,
                   const char *action, const char *room, const char *id, const char *detail)
 {
-    struct tsn_rec_audit a = {.time_ms = unix_ms(), .role = role};
+    struct tsn_rec_audit a = {.time_ms = tsn_unix_ms(), .role = role};
     snprintf(a.actor, sizeof a.actor, "%s", actor);
     snprintf(a.action, sizeof a.action, "%s", action);
     snprintf(a.room, sizeof a.room, "%s", room);
@@ -259,7 +247,7 @@ static void close_file(struct tsn_rec_writer *w, struct wsess *s, const char *st
     }
     snprintf(s->row.state, sizeof s->row.state, "%s", state);
     snprintf(s->row.stop_reason, sizeof s->row.stop_reason, "%s", reason);
-    s->row.ended_ms = unix_ms();
+    s->row.ended_ms = tsn_unix_ms();
     fill_media_span(s);
     if (tsn_rec_index_session_update(w->ix, &s->row) != 0)
         tsn_warn("[recorder %s] cannot update the index", s->row.id);
@@ -280,7 +268,8 @@ static void stop_session(struct tsn_rec_writer *w, struct wsess *s, const char *
     char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     uint32_t handle = s->handle;
-    int rc = txt ? append(w, s, TSN_REC_CONTROL, (uint64_t)unix_ms() * 1000u, txt, strlen(txt)) : 0;
+    int rc =
+        txt ? append(w, s, TSN_REC_CONTROL, (uint64_t)tsn_unix_ms() * 1000u, txt, strlen(txt)) : 0;
     free(txt);
     if (rc != 0 && find(w, handle) != s)
         return; /* the append failed it: s is gone */
@@ -396,7 +385,7 @@ static void on_ctl(struct tsn_rec_writer *w, struct rec_ctl *c)
         break;
     case REC_CTL_EVENT:
         if ((s = find(w, c->handle)) &&
-            append(w, s, TSN_REC_EVENT, (uint64_t)unix_ms() * 1000u, c->json, c->json_len) == 0)
+            append(w, s, TSN_REC_EVENT, (uint64_t)tsn_unix_ms() * 1000u, c->json, c->json_len) == 0)
             s->row.events++;
         break;
     case REC_CTL_CLOSE:
@@ -493,7 +482,7 @@ static void periodic(struct tsn_rec_writer *w, uint64_t now)
     }
     if (w->cfg->retention_days && now - w->last_retain_us >= RETAIN_EVERY_US) {
         w->last_retain_us = now;
-        tsn_rec_retention(w->ix, w->cfg->recordings_dir, w->cfg->retention_days, unix_ms());
+        tsn_rec_retention(w->ix, w->cfg->recordings_dir, w->cfg->retention_days, tsn_unix_ms());
     }
 }
 
@@ -562,7 +551,7 @@ static void *run(void *arg)
             on_ctl(w, c);
             rec_ctl_free(c);
         }
-        periodic(w, mono_us());
+        periodic(w, tsn_mono_us());
         if (stopping) {
             while (w->sessions)
                 stop_session(w, w->sessions, "relay", "relay stopped");
@@ -604,8 +593,8 @@ struct tsn_rec_writer *tsn_rec_writer_new(const struct tsn_config *cfg, struct t
     }
     tsn_rec_recover(w->ix, cfg->recordings_dir);
     if (cfg->retention_days)
-        tsn_rec_retention(w->ix, cfg->recordings_dir, cfg->retention_days, unix_ms());
-    w->last_retain_us = w->last_write_us = w->last_sync_us = mono_us();
+        tsn_rec_retention(w->ix, cfg->recordings_dir, cfg->retention_days, tsn_unix_ms());
+    w->last_retain_us = w->last_write_us = w->last_sync_us = tsn_mono_us();
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         snprintf(why, why_len, "cannot start the writer thread");
         tsn_rec_writer_free(w);

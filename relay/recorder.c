@@ -3,6 +3,8 @@
  * hand-over of every item to the writer thread (rec_writer.c). */
 #include "recorder.h"
 
+#include "clock.h"
+
 #include "log.h"
 #include "rec_writer.h"
 
@@ -20,13 +22,6 @@ struct tsn_recorder {
     size_t n_active, cap_active;
     uint32_t next_handle;
 };
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void tsn_recorder_make_id(int64_t ms, char out[TSN_REC_ID_LEN + 1])
 {
@@ -94,7 +89,7 @@ static struct rec_ctl *ctl_new(enum rec_ctl_type type, uint32_t handle, const ch
         return NULL;
     c->type = type;
     c->handle = handle;
-    c->time_ms = unix_ms();
+    c->time_ms = tsn_unix_ms();
     snprintf(c->room, sizeof c->room, "%s", room);
     return c;
 }

@@ -6,6 +6,8 @@
  * registry like WHIP/WHEP ones. It does not own the lws context, the route table or the per-vhost
  * state (http.c creates and frees those), nor parse messages (sigmsg.c). */
 #include "ws_channel.h"
+
+#include "clock.h"
 #include "ws_record.h"
 
 #include "http_int.h"
@@ -65,20 +67,6 @@ static void ws_error(struct lws *wsi, struct pss *pss, int code, const char *rea
     ws_queue(wsi, pss,
              tsn_sig_error(code, reason, m && m->type ? tsn_sig_type_name(m->type) : NULL,
                            m && m->has_id ? m->id : -1));
-}
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Queues a copy of `json` to every joined WebSocket of `room` except `skip`
@@ -172,7 +160,7 @@ static void ws_on_join(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
         pss->close_after_send = 1;
         return;
     }
-    if (!tsn_annot_rooms_join(v->annots, pss->who.room, pss->who.sub, unix_ms())) {
+    if (!tsn_annot_rooms_join(v->annots, pss->who.room, pss->who.sub, tsn_unix_ms())) {
         ws_error(wsi, pss, 503, "out of memory", m);
         pss->close_after_send = 1;
         return;
@@ -294,10 +282,10 @@ static void ws_on_ping(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 static void pointer_send(struct lws *wsi, struct pss *pss, const struct tsn_annot_req *req)
 {
     struct vhd *v = vhd_of(wsi);
-    pss->last_pointer_us = mono_us();
+    pss->last_pointer_us = tsn_mono_us();
     tsn_metric_add(&relay_of(wsi)->metrics.pointers_forwarded, 1);
     const char *color = tsn_annot_rooms_color(v->annots, pss->who.room, pss->who.sub);
-    char *json = tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", req, unix_ms());
+    char *json = tsn_sig_pointer(pss->who.sub, color ? color : "#ffffff", req, tsn_unix_ms());
     if (!json)
         return;
     for (struct pss *p = v->joined; p; p = p->ws_next)
@@ -313,7 +301,7 @@ static void pointer_send(struct lws *wsi, struct pss *pss, const struct tsn_anno
  * position it has left. A hide goes at once. */
 static void ws_on_pointer(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
 {
-    uint64_t now = mono_us();
+    uint64_t now = tsn_mono_us();
     uint64_t since = now - pss->last_pointer_us;
     if (m->annot.hide || !pss->last_pointer_us || since >= POINTER_GAP_US) {
         if (pss->pointer_pending)
@@ -343,7 +331,7 @@ void tsn_ws_channel_timer(struct lws *wsi, struct pss *pss)
  * token. Returns 0, or 429 with the reason. */
 static int ws_annot_rate(struct pss *pss, const struct tsn_sig_msg *m, const char **why)
 {
-    uint64_t now = mono_us();
+    uint64_t now = tsn_mono_us();
     if (m->annot.op == TSN_ANNOT_CHAT &&
         !tsn_rate_take(&pss->chat_rate, CHAT_PER_S, CHAT_BURST, now)) {
         *why = "too many chat messages: at most 2 per second";
@@ -387,7 +375,7 @@ static void ws_on_annot(struct lws *wsi, struct pss *pss, struct tsn_sig_msg *m)
     int live;
     struct tsn_annot_ctx ctx = {
         .sub = pss->who.sub,
-        .now_ms = unix_ms(),
+        .now_ms = tsn_unix_ms(),
         .frame = tsn_media_current_frame(r->media, pss->who.room, &frame) == 0 ? &frame : NULL,
         .meta = tsn_stream_rooms_get(v->streams, pss->who.room, &meta, &live) ? &meta : NULL,
     };
@@ -521,7 +509,8 @@ static void annot_leave(struct vhd *v, const struct pss *pss)
     for (const struct pss *p = v->joined; p; p = p->ws_next)
         if (strcmp(p->who.room, pss->who.room) == 0 && strcmp(p->who.sub, pss->who.sub) == 0)
             sub_gone = 0;
-    json_t *ev = tsn_annot_rooms_leave(v->annots, pss->who.room, pss->who.sub, sub_gone, unix_ms());
+    json_t *ev =
+        tsn_annot_rooms_leave(v->annots, pss->who.room, pss->who.sub, sub_gone, tsn_unix_ms());
     if (ev && !v->stopping)
         room_send(v, pss->who.room, NULL, tsn_sig_dump(ev, -1));
     json_decref(ev);

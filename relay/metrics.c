@@ -100,7 +100,8 @@ int tsn_metrics_render(const struct tsn_metrics *m, char *buf, size_t cap)
     counter(&o, "telesono_recording_records_total", "Records written to recordings.",
             &m->recording_records);
     counter(&o, "telesono_recording_dropped_total",
-            "Media packets not recorded because the recorder fell behind.", &m->recording_dropped);
+            "Packets and events not recorded because the recorder fell behind.",
+            &m->recording_dropped);
     counter(&o, "telesono_recording_failures_total",
             "Recordings stopped by an error (disk full, I/O error).", &m->recording_failures);
     counter(&o, "telesono_recording_fsyncs_total", "Recording flushes to stable storage.",

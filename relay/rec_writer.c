@@ -32,6 +32,7 @@
 #define BUF_BYTES       (512u * 1024u)
 #define RING_SLOTS      8192u /* ~27 s of a 3 Mbit/s stream */
 #define MAX_NOTES       64
+#define MAX_QUEUED      100000 /* control items waiting for the writer */
 
 struct wsess {
     struct wsess *next;
@@ -61,6 +62,7 @@ struct tsn_rec_writer {
     pthread_mutex_t lock; /* head, tail, stopping, notes */
     pthread_cond_t cond;
     struct rec_ctl *head, *tail;
+    unsigned n_queued; /* items in head..tail */
     int stopping;
     struct tsn_rec_note notes[MAX_NOTES];
     unsigned n_notes;
@@ -493,6 +495,7 @@ static void take_control(struct tsn_rec_writer *w, struct rec_ctl ***ctail)
     pthread_mutex_lock(&w->lock);
     struct rec_ctl *list = w->head;
     w->head = w->tail = NULL;
+    w->n_queued = 0;
     pthread_mutex_unlock(&w->lock);
     while (list) {
         struct rec_ctl *c = list;
@@ -636,6 +639,16 @@ void tsn_rec_writer_post(struct tsn_rec_writer *w, struct rec_ctl *c)
 {
     c->next = NULL;
     pthread_mutex_lock(&w->lock);
+    /* A writer stuck on a slow disk must not make the queue grow without
+     * bound: past the limit events, joins and audit entries are dropped
+     * (and counted); starts and stops always go through. */
+    if (w->n_queued >= MAX_QUEUED && c->type != REC_CTL_OPEN && c->type != REC_CTL_CLOSE) {
+        pthread_mutex_unlock(&w->lock);
+        tsn_metric_add(&w->metrics->recording_dropped, 1);
+        rec_ctl_free(c);
+        return;
+    }
+    w->n_queued++;
     if (w->tail)
         w->tail->next = c;
     else

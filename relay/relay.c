@@ -112,8 +112,10 @@ int tsn_relay_init(struct tsn_relay *r, const struct tsn_config *cfg)
             tsn_media_set_rec_ring(r->media, tsn_recorder_ring(r->recorder));
         } else {
             /* The live relay still runs; recording requests get this reason. */
-            snprintf(r->recorder_why, sizeof r->recorder_why, "recording unavailable: %s", why);
-            tsn_err("[relay] %s", r->recorder_why);
+            /* Clients get no server paths; the log has the details. */
+            snprintf(r->recorder_why, sizeof r->recorder_why,
+                     "recording unavailable: the relay cannot use its recordings directory");
+            tsn_err("[relay] recording unavailable: %s", why);
         }
     }
     int rc = tsn_media_start(r->media);
